@@ -1,0 +1,1 @@
+"""Reading tables, understanding their columns, validating them, splitting them."""

@@ -1,0 +1,23 @@
+"""Helpers to read columns the same way under pandas 2.x and 3.x."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MISSING_TOKEN = "__missing__"
+
+
+def as_strings(col: pd.Series) -> np.ndarray:
+    """Object array of str values, ``None`` for missing."""
+    values = col.astype(object).to_numpy()
+    mask = pd.isna(col).to_numpy()
+    out = np.array([None if m else str(v) for v, m in zip(values, mask)], dtype=object)
+    return out
+
+
+def as_float(col: pd.Series) -> np.ndarray:
+    """Float array, NaN for missing or non-numeric values."""
+    if pd.api.types.is_bool_dtype(col):
+        return col.astype("float64").to_numpy()
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
