@@ -1,0 +1,242 @@
+"""High-level entry points: :func:`fit` and :func:`load`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import time
+import warnings
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .config import FitConfig
+from .data.ingest import read_table
+from .data.schema import Schema, infer_schema
+from .data.validate import prepare_training_table
+from .ensemble.greedy import greedy_selection
+from .evaluation.leaderboard import combined_rows_per_s, make_leaderboard
+from .evaluation.metrics import Metric, get_metric
+from .exceptions import MLExpertWarning, NoModelTrainedError
+from .models.registry import get_family, resolve_families
+from .predictor import FittedPipeline, Member
+from .result import FitResult
+from .search.cv import make_folds
+from .search.searcher import Search, SearchEvent
+from .search.workspace import Workspace
+from .task import infer_task
+
+SEARCH_SHARE = 0.93  # of the budget for trials; the rest covers ensembling and saving
+ENSEMBLE_CANDIDATES = 25
+KINDS = ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")
+LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch")
+
+
+def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None,
+        task: str | None = None, metric: str | None = None, time_limit: float | str = 60,
+        seed: int = 0, n_jobs: int = -1, families: tuple[str, ...] | None = None,
+        max_trials: int | None = None, n_folds: int = 5, holdout_rows: int = 100_000,
+        groups: str | None = None, time_column: str | None = None,
+        ignore: tuple[str, ...] = (), categorical: tuple[str, ...] = (),
+        text: tuple[str, ...] = (), datetime: tuple[str, ...] = (), keep: tuple[str, ...] = (),
+        out: str | os.PathLike | None = None,
+        on_event: Callable[[SearchEvent], None] | None = None) -> FitResult:
+    """Train, validate and ensemble models for ``target`` within ``time_limit``.
+
+    Parameters
+    ----------
+    data : path, pandas.DataFrame or pyarrow.Table, optional
+        The training table (.csv/.tsv[.gz], .parquet, .json/.jsonl), or None with ``sql``.
+    target : str
+        Column to predict. Rows where it is missing are dropped (with a warning).
+    sql, db : str, optional
+        A query, run by DuckDB (in memory, or the ``db`` .duckdb file) or by the
+        SQLAlchemy URL ``db`` (e.g. ``postgresql://user@host/db``).
+    task : {"binary", "multiclass", "regression"}, optional
+        Inferred from the target when None.
+    metric : str, optional
+        Defaults: roc_auc (binary), log_loss (multiclass), rmse (regression).
+    time_limit : float or str
+        Budget for the whole fit, in seconds or as ``"5m"``, ``"1h"``.
+    seed : int
+        Same seed, data and machine give the same trials, leaderboard and predictions
+        (as long as no trial is cut short by the clock; use ``max_trials`` to be sure).
+    n_jobs : int
+        Threads; -1 uses every core. Each trial uses them all, trials run in turn.
+    families : tuple of str, optional
+        Restrict the model families (lightgbm, catboost, xgboost, linear, extra_trees,
+        random_forest, mlp, knn).
+    max_trials : int, optional
+        Stop after this many trials even if time is left.
+    groups, time_column : str, optional
+        Group-aware folds (rows of a group stay together) or time-ordered folds.
+    ignore, categorical, text, datetime, keep : tuple of str
+        Column overrides: drop, or force a kind, or keep a column mlexpert would drop.
+    out : path, optional
+        Save the model directory there.
+    on_event : callable, optional
+        Called with a :class:`~mlexpert.search.searcher.SearchEvent` after every trial.
+    """
+    start = time.monotonic()
+    config = FitConfig.build(
+        target=target, task=task, metric=metric, time_limit=time_limit, seed=seed, n_jobs=n_jobs,
+        families=families, max_trials=max_trials, n_folds=n_folds, holdout_rows=holdout_rows,
+        groups=groups, time_column=time_column, ignore=ignore, categorical=categorical,
+        text=text, datetime=datetime, keep=keep,
+    )
+    family_keys = resolve_families(config.families)
+    notices: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MLExpertWarning)
+        df = prepare_training_table(read_table(data, sql=sql, db=db), config.target)
+        schema = _schema(df, config)
+        task_ = infer_task(df[config.target], config.task)
+        chosen = _families(family_keys, task_.kind, len(df))
+    notices += [str(w.message) for w in caught if issubclass(w.category, MLExpertWarning)]
+    notices += chosen[1]
+    metric_ = get_metric(config.metric, task_.kind)
+    ws = _workspace(df, schema, task_, config)
+    search = Search(ws, chosen[0], metric_, deadline=start + SEARCH_SHARE * config.time_limit,
+                    n_threads=config.n_jobs, seed=config.seed, max_trials=config.max_trials,
+                    on_event=on_event)
+    results = search.run()
+    pipeline, weights, ensemble = _ensemble(results, ws, metric_, schema, task_, config.seed)
+    leaderboard = make_leaderboard(results, weights, ensemble)
+    manifest = _manifest(config, df, schema, task_, metric_, ws, results, ensemble, start)
+    pipeline.info = {"cv_strategy": ws.folds.strategy, "notices": notices}
+    result = FitResult(pipeline, leaderboard, manifest, notices)
+    if out is not None:
+        result.save(out)
+    result.manifest["budget"]["total_s"] = round(time.monotonic() - start, 3)
+    return result
+
+
+def load(directory: str | os.PathLike) -> FitResult:
+    """Load a model directory saved by :func:`fit` (checksums and format are verified)."""
+    from pathlib import Path
+
+    from .artifacts import load_bundle
+
+    pipeline, manifest, leaderboard = load_bundle(directory)
+    return FitResult(pipeline, leaderboard, manifest, list(pipeline.info.get("notices", [])),
+                     path=Path(directory))
+
+
+def _schema(df: pd.DataFrame, config: FitConfig) -> Schema:
+    ignore = tuple(config.ignore) + tuple(c for c in (config.groups,) if c)
+    for name, option in ((config.groups, "groups"), (config.time_column, "time-column")):
+        if name is not None and name not in df.columns:
+            from .exceptions import InvalidParameterError
+
+            raise InvalidParameterError(
+                f"--{option} names column {name!r}, which is not in the data."
+            )
+    return infer_schema(df, config.target, ignore=ignore, categorical=config.categorical,
+                        text=config.text, datetime=config.datetime, keep=config.keep)
+
+
+def _families(keys: list[str], task: str, n_rows: int):
+    """Instantiate usable families; say why the others are skipped."""
+    chosen, notices = [], []
+    for key in keys:
+        family = get_family(key)
+        missing = family.missing_requirements()
+        if missing:
+            hint = f"pip install 'mlexpert[{family.extra}]'" if family.extra else f"pip install {' '.join(missing)}"
+            notices.append(f"Skipped {family.name}: {', '.join(missing)} is not installed ({hint}).")
+        elif not family.supports(task, n_rows):
+            notices.append(f"Skipped {family.name}: not suited to {task} with {n_rows} rows.")
+        else:
+            chosen.append(family)
+    if not chosen:
+        raise NoModelTrainedError(
+            "No model family can be used here: " + " ".join(notices) + " Install the missing "
+            "libraries or choose other --families."
+        )
+    return chosen, notices
+
+
+def _workspace(df: pd.DataFrame, schema: Schema, task, config: FitConfig) -> Workspace:
+    y = task.encode(df[config.target])
+    groups = df[config.groups].astype(str).to_numpy() if config.groups else None
+    times = None
+    if config.time_column:
+        from .features.datetime import to_datetime
+
+        col = df[config.time_column]
+        times = col.to_numpy() if pd.api.types.is_numeric_dtype(col) else to_datetime(col).to_numpy()
+    columns = {kind: schema.names(kind) for kind in KINDS}
+    folds = make_folds(y, classification=task.is_classification, n_folds=config.n_folds,
+                       seed=config.seed, n_features=len(schema.features),
+                       holdout_rows=config.holdout_rows, groups=groups, times=times)
+    return Workspace(df[schema.features], y, task.kind, task.n_classes, columns, folds, config.seed)
+
+
+def _ensemble(results, ws: Workspace, metric: Metric, schema, task, seed):
+    ok = sorted((r for r in results if r.status == "ok"), key=lambda r: r.loss)
+    if not ok:
+        reasons = "; ".join(f"{r.name}: {r.status} ({r.reason})" for r in results[:8]) or "no trial ran"
+        raise NoModelTrainedError(
+            f"No model could be trained: {reasons}. Give more time (--time) or fix the data."
+        )
+    t0 = time.monotonic()
+    candidates = ok[:ENSEMBLE_CANDIDATES]
+    mask = ws.folds.validated
+    weights_arr, _ = greedy_selection([r.oof[mask] for r in candidates], ws.y[mask], metric, seed=seed)
+    kept = [(r, w) for r, w in zip(candidates, weights_arr) if w > 0]
+    blended = sum(w * r.oof[mask] for r, w in kept)
+    loss = metric.loss(ws.y[mask], blended)
+    if loss > candidates[0].loss:  # subsampled selection can be worse on all rows
+        kept, loss = [(candidates[0], 1.0)], candidates[0].loss
+    members = [Member(r.name, r.family, float(w), r.models) for r, w in kept]
+    profiles = {get_family(m.family).profile for m in members}
+    pipeline = FittedPipeline(schema, task, metric.name,
+                              {p: ws.preprocessors(p) for p in sorted(profiles)}, members)
+    weights = {r.name: float(w) for r, w in kept}
+    ensemble = {"score": -loss if metric.greater_is_better else loss, "loss": loss,
+                "weights": weights, "fit_time": round(time.monotonic() - t0, 3),
+                "rows_per_s": combined_rows_per_s([r.predict_rows_per_s for r, _ in kept])}
+    ws.release()
+    return pipeline, weights, ensemble
+
+
+def _fingerprint(df: pd.DataFrame) -> str:
+    digest = hashlib.sha256(",".join(map(str, df.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:32]
+
+
+def _versions() -> dict:
+    found = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            found[name] = version(name if name != "xgboost" else "xgboost-cpu")
+        except PackageNotFoundError:
+            try:
+                found[name] = version(name)
+            except PackageNotFoundError:
+                continue
+    return found
+
+
+def _manifest(config, df, schema, task, metric, ws, results, ensemble, start) -> dict:
+    ok = [r for r in results if r.status == "ok"]
+    best = min(ok, key=lambda r: r.loss)
+    elapsed = time.monotonic() - start
+    return {
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "task": task.to_dict(), "target": config.target, "metric": metric.name,
+        "cv_score": ensemble["score"], "best_single": {"model": best.name, "score": best.score},
+        "cv_strategy": ws.folds.strategy, "seed": config.seed, "time_limit_s": config.time_limit,
+        "n_rows": int(len(df)), "n_features": len(schema.features),
+        "data_fingerprint": _fingerprint(df), "libraries": _versions(),
+        "trials": {"total": len(results), "ok": len(ok),
+                   "failed": sum(r.status == "failed" for r in results),
+                   "timeout": sum(r.status == "timeout" for r in results)},
+        "budget": {"limit_s": config.time_limit, "search_s": round(sum(r.fit_time for r in results), 3),
+                   "ensemble_s": ensemble["fit_time"], "elapsed_before_save_s": round(elapsed, 3)},
+    }

@@ -1,0 +1,22 @@
+"""The ``mlexpert`` command line: registers one module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from . import fit as _fit
+from . import predict as _predict
+
+app = typer.Typer(
+    name="mlexpert",
+    help="An ML expert in a box: train, validate, ensemble and use tabular models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("fit")(_fit.fit_command)
+app.command("predict")(_predict.predict_command)
+
+
+def main() -> None:
+    app()

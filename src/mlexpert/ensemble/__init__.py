@@ -1,0 +1,1 @@
+"""Combining trials into one model."""

@@ -1,0 +1,42 @@
+"""The leaderboard: one row per trial, plus the ensemble, best first."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["rank", "model", "family", "stage", "status", "score", "score_std", "fit_time_s",
+           "predict_rows_per_s", "weight", "params", "info", "reason"]
+
+
+def make_leaderboard(results: list, weights: dict[str, float], ensemble: dict | None) -> pd.DataFrame:
+    """Rows for every trial (ok first, by loss; then failures) and the ensemble on top."""
+    rows = []
+    if ensemble is not None:
+        rows.append({"model": "ensemble", "family": "ensemble", "stage": "ensemble", "status": "ok",
+                     "score": ensemble["score"], "score_std": np.nan,
+                     "fit_time_s": ensemble["fit_time"], "predict_rows_per_s": ensemble["rows_per_s"],
+                     "weight": 1.0, "params": json.dumps(ensemble["weights"]), "info": "",
+                     "reason": "", "_loss": ensemble["loss"]})
+    for r in results:
+        rows.append({"model": r.name, "family": r.family, "stage": r.stage, "status": r.status,
+                     "score": r.score, "score_std": r.score_std, "fit_time_s": round(r.fit_time, 3),
+                     "predict_rows_per_s": r.predict_rows_per_s, "weight": weights.get(r.name, 0.0),
+                     "params": json.dumps(r.params, default=str), "info": json.dumps(r.info, default=str),
+                     "reason": r.reason, "_loss": r.loss if r.status == "ok" else math.inf})
+    frame = pd.DataFrame(rows, columns=COLUMNS + ["_loss"])
+    frame["_failed"] = frame["status"] != "ok"
+    frame["_ens"] = frame["model"] != "ensemble"
+    frame = frame.sort_values(["_failed", "_ens", "_loss"], kind="stable")
+    frame = frame.drop(columns=["_loss", "_failed", "_ens"]).reset_index(drop=True)
+    frame["rank"] = np.arange(1, len(frame) + 1)
+    return frame
+
+
+def combined_rows_per_s(rates: list[float]) -> float:
+    """Throughput of running several predictors one after another."""
+    rates = [r for r in rates if r and np.isfinite(r) and r > 0]
+    return 1.0 / sum(1.0 / r for r in rates) if rates else float("nan")

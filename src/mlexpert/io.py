@@ -1,0 +1,55 @@
+"""Writing tables safely, and shaping prediction outputs."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .exceptions import DataError, InvalidParameterError
+
+WRITERS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}
+
+
+def predictions_frame(model, frame: pd.DataFrame, *, proba: bool = True,
+                      keep: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Predictions (and class probabilities) with the ``keep`` input columns first."""
+    missing = [c for c in keep if c not in frame.columns]
+    if missing:
+        raise DataError(f"--keep names columns not in the data: {missing}. Check the names.")
+    out = frame[list(keep)].reset_index(drop=True).copy()
+    target = model.manifest.get("target", "prediction")
+    out[f"{target}_predicted"] = model.predict(frame)
+    if proba and model.pipeline.task.is_classification:
+        probs = model.predict_proba(frame)
+        for col in probs.columns:
+            out[f"proba_{col}"] = probs[col].to_numpy()
+    return out
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write by extension to a temporary file, then rename: never a half-written file."""
+    path = Path(path)
+    kind = WRITERS.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidParameterError(
+            f"Cannot write {path.name!r}: use a .csv, .parquet or .jsonl file name."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        if kind == "csv":
+            frame.to_csv(tmp, index=False)
+        elif kind == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_json(tmp, orient="records", lines=True)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path

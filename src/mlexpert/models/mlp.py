@@ -1,0 +1,214 @@
+"""PyTorch MLP with categorical embeddings and periodic numeric embeddings.
+
+The fitted model is a plain dict (architecture, weights as numpy arrays, target scaling), so
+it pickles without torch; torch is imported only when fitting or predicting.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..utils._optional import import_optional
+from ._base import FitContext, ModelFamily, as_probabilities, deadline_reached
+from .registry import register
+
+MAX_EPOCHS = 100  # schedule horizon; early stopping usually ends training much sooner
+EPOCHS_WITHOUT_VALIDATION = 40
+PATIENCE = 12
+CHECK_EVERY = 8  # batches between deadline checks
+PREDICT_BATCH = 8192
+
+
+def embedding_dim(cardinality: int) -> int:
+    return int(max(2, min(16, round(1.6 * cardinality ** 0.56))))
+
+
+def auto_batch_size(n_rows: int) -> int:
+    """32 for a few hundred rows, up to 512 from about 16k rows."""
+    return int(np.clip(2 ** round(math.log2(max(n_rows, 1) / 32)), 32, 512))
+
+
+@register
+class MLPFamily(ModelFamily):
+    key = "mlp"
+    name = "MLP (PyTorch)"
+    priority = 60
+    profile = "embedding"
+    requires = ("torch",)
+    extra = "nn"
+
+    def default_configs(self, task, n_rows, n_features):
+        return [
+            {"width": 256, "depth": 3, "dropout": 0.15, "lr": 1e-3, "weight_decay": 1e-5,
+             "periodic": True, "batchnorm": False},
+            {"width": 512, "depth": 2, "dropout": 0.3, "lr": 2e-3, "weight_decay": 1e-4,
+             "periodic": False, "batchnorm": True},
+        ]
+
+    def search_space(self, trial, task, n_rows, n_features):
+        return {
+            "width": trial.suggest_categorical("width", [128, 256, 512]),
+            "depth": trial.suggest_int("depth", 2, 4),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.4),
+            "lr": trial.suggest_float("lr", 1e-4, 1e-2, log=True),
+            "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
+            "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256, 512]),
+            "periodic": trial.suggest_categorical("periodic", [False, True]),
+            "batchnorm": trial.suggest_categorical("batchnorm", [False, True]),
+        }
+
+    def fit(self, X, y, params, ctx: FitContext, X_val=None, y_val=None):
+        torch = import_optional("torch", extra="nn", caller="MLPFamily")
+        threads = torch.get_num_threads()
+        torch.set_num_threads(ctx.n_threads)
+        try:
+            with torch.random.fork_rng(devices=[]):  # seed locally, leave global state alone
+                torch.manual_seed(ctx.seed)
+                return _train(torch, X, y, params, ctx, X_val, y_val)
+        finally:
+            torch.set_num_threads(threads)
+
+    def predict(self, model, X, task):
+        torch = import_optional("torch", extra="nn", caller="MLPFamily")
+        net = _network(torch, model["arch"])
+        net.load_state_dict({k: torch.from_numpy(v) for k, v in model["state"].items()})
+        out = _forward(torch, net, _tensors(torch, X))
+        if task == "regression":
+            return out[:, 0].astype(float) * model["y_std"] + model["y_mean"]
+        p = torch.softmax(torch.from_numpy(out).double(), dim=1).numpy()
+        return as_probabilities(p, model["arch"]["out"])
+
+    def describe(self, model):
+        return {"epochs": model["epochs"], "stopped_by": model["stopped_by"]}
+
+
+def _tensors(torch, X) -> tuple:
+    return (torch.as_tensor(np.asarray(X["num"], dtype=np.float32)),
+            torch.as_tensor(np.asarray(X["cat"], dtype=np.int64)))
+
+
+def _forward(torch, net, data, batch: int = PREDICT_BATCH) -> np.ndarray:
+    net.eval()
+    with torch.no_grad():
+        return torch.cat([net(data[0][i:i + batch], data[1][i:i + batch])
+                          for i in range(0, len(data[0]), batch)]).numpy()
+
+
+def _train(torch, X, y, params, ctx: FitContext, X_val, y_val):
+    regression = not ctx.is_classification
+    y_mean, y_std = (float(np.mean(y)), float(np.std(y)) or 1.0) if regression else (0.0, 1.0)
+
+    def target(values):
+        if regression:
+            return torch.as_tensor((np.asarray(values, float) - y_mean) / y_std, dtype=torch.float32)
+        return torch.as_tensor(np.asarray(values), dtype=torch.int64)
+
+    arch = {"num": int(X["num"].shape[1]), "cards": [int(c) for c in X["cardinalities"]],
+            "out": 1 if regression else ctx.n_classes, "width": int(params.get("width", 256)),
+            "depth": int(params.get("depth", 3)), "dropout": float(params.get("dropout", 0.1)),
+            "periodic": bool(params.get("periodic", True)),
+            "batchnorm": bool(params.get("batchnorm", False))}
+    net = _network(torch, arch)
+    loss_fn = torch.nn.MSELoss() if regression else torch.nn.CrossEntropyLoss()
+    data, labels = _tensors(torch, X), target(y)
+    val = (_tensors(torch, X_val), target(y_val)) if X_val is not None else None
+    n = len(labels)
+    batch = min(int(params.get("batch_size") or auto_batch_size(n)), max(16, n // 4))
+    epochs = MAX_EPOCHS if val is not None else int(params.get("epochs", EPOCHS_WITHOUT_VALIDATION))
+    decay = [p for p in net.parameters() if p.ndim > 1]
+    no_decay = [p for p in net.parameters() if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": float(params.get("weight_decay", 1e-5))},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=float(params.get("lr", 1e-3)))
+    total = epochs * math.ceil(n / batch)
+    warmup = max(1, min(total // 20, 3 * math.ceil(n / batch)))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, 0.5 * (
+        1 + math.cos(math.pi * min(1.0, max(0, s - warmup) / max(1, total - warmup))))))
+    rng = np.random.default_rng(ctx.seed)
+    best_loss, best_state, best_epoch, stale, stopped_by, epoch = math.inf, None, 0, 0, "epochs", 0
+    for epoch in range(1, epochs + 1):
+        net.train()
+        order = rng.permutation(n)
+        for b, start in enumerate(range(0, n, batch)):
+            idx = torch.from_numpy(order[start:start + batch])
+            if len(idx) < 2 and arch["batchnorm"]:
+                continue
+            loss = loss_fn(_squeeze(net(data[0][idx], data[1][idx]), regression), labels[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            if b % CHECK_EVERY == CHECK_EVERY - 1 and deadline_reached(ctx):
+                stopped_by = "deadline"
+                break
+        if stopped_by == "deadline":
+            break
+        if val is not None:
+            out = torch.from_numpy(_forward(torch, net, val[0]))
+            val_loss = float(loss_fn(_squeeze(out, regression), val[1]))
+            if val_loss < best_loss - 1e-6:
+                best_loss, best_epoch, stale = val_loss, epoch, 0
+                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            else:
+                stale += 1
+            if stale >= PATIENCE:
+                stopped_by = "early_stopping"
+                break
+        if deadline_reached(ctx):
+            stopped_by = "deadline"
+            break
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    return {"arch": arch, "state": {k: v.numpy().copy() for k, v in net.state_dict().items()},
+            "y_mean": y_mean, "y_std": y_std,
+            "epochs": best_epoch if best_state is not None else epoch, "stopped_by": stopped_by}
+
+
+def _squeeze(out, regression: bool):
+    return out[:, 0] if regression else out
+
+
+def _network(torch, arch: dict):
+    """The MLP: [periodic numeric | raw numeric] + categorical embeddings -> blocks -> head."""
+    nn = torch.nn
+
+    class Periodic(nn.Module):
+        """Per-feature learned frequencies, cos/sin, then a per-feature linear layer + ReLU."""
+
+        def __init__(self, d: int, k: int = 16, dim: int = 16, sigma: float = 0.1):
+            super().__init__()
+            self.freq = nn.Parameter(torch.randn(d, k) * sigma)
+            self.weight = nn.Parameter(torch.randn(d, 2 * k, dim) / math.sqrt(2 * k))
+            self.bias = nn.Parameter(torch.zeros(d, dim))
+
+        def forward(self, x):
+            z = 2 * math.pi * self.freq * x[..., None]
+            z = torch.cat([torch.cos(z), torch.sin(z)], dim=-1)
+            return torch.relu(torch.einsum("ndk,dke->nde", z, self.weight) + self.bias).flatten(1)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.periodic = Periodic(arch["num"]) if arch["periodic"] and arch["num"] else None
+            self.embeddings = nn.ModuleList(nn.Embedding(c, embedding_dim(c)) for c in arch["cards"])
+            width_in = (arch["num"] * (16 if self.periodic else 1)
+                        + sum(embedding_dim(c) for c in arch["cards"]))
+            layers = []
+            for _ in range(arch["depth"]):
+                layers += [nn.Linear(max(width_in, 1), arch["width"])]
+                layers += [nn.BatchNorm1d(arch["width"])] if arch["batchnorm"] else []
+                layers += [nn.ReLU(), nn.Dropout(arch["dropout"])]
+                width_in = arch["width"]
+            self.body = nn.Sequential(*layers)
+            self.head = nn.Linear(width_in, arch["out"])
+
+        def forward(self, num, cat):
+            parts = [self.periodic(num) if self.periodic is not None else num]
+            parts += [emb(cat[:, j]) for j, emb in enumerate(self.embeddings)]
+            x = torch.cat(parts, dim=1)
+            if x.shape[1] == 0:  # no features at all: a constant input
+                x = torch.zeros(len(num), 1)
+            return self.head(self.body(x))
+
+    return Net()

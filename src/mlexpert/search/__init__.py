@@ -1,0 +1,1 @@
+"""Validation splits, trials, and the time-budgeted search over model families."""

@@ -1,0 +1,112 @@
+"""One trial: a family and its parameters, fitted and scored on every fold."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from ..evaluation.metrics import Metric
+from ..models._base import FitContext, ModelFamily
+from .workspace import Workspace
+
+
+@dataclass
+class TrialResult:
+    """What a trial produced: its score, out-of-fold outputs and fold models."""
+
+    trial_id: int
+    family: str
+    params: dict
+    stage: str
+    status: str = "ok"  # ok | failed | timeout
+    reason: str = ""
+    score: float = float("nan")
+    score_std: float = float("nan")
+    loss: float = float("inf")
+    fit_time: float = 0.0
+    predict_rows_per_s: float = float("nan")
+    info: dict = field(default_factory=dict)
+    oof: np.ndarray | None = field(default=None, repr=False)
+    models: list = field(default_factory=list, repr=False)
+
+    @property
+    def name(self) -> str:
+        return f"{self.family}#{self.trial_id}"
+
+
+def run_trial(trial_id: int, family: ModelFamily, params: dict, stage: str, ws: Workspace,
+              metric: Metric, *, n_threads: int, seed: int, deadline: float) -> TrialResult:
+    """Fit ``family`` on every fold by ``deadline``; never raises.
+
+    Each fold gets an equal share of the time left, so iterative learners stop early
+    rather than overrun; errors and out-of-memory become a failed result with a reason.
+    """
+    result = TrialResult(trial_id, family.key, dict(params), stage)
+    start = time.monotonic()
+    try:
+        _fit_folds(result, family, ws, n_threads, seed, deadline)
+        _score(result, ws, metric)
+    except MemoryError:
+        result.status, result.reason = "failed", "out of memory"
+    except _TrialTimeout as exc:
+        result.status, result.reason = "timeout", str(exc)
+    except Exception as exc:  # a failing trial is recorded, never fatal
+        result.status, result.reason = "failed", _one_line(exc)
+    result.fit_time = time.monotonic() - start
+    if result.status != "ok":
+        result.oof, result.models = None, []
+    return result
+
+
+class _TrialTimeout(Exception):
+    pass
+
+
+def _fit_folds(result, family, ws, n_threads, seed, deadline):
+    shape = (ws.n_rows, ws.n_classes) if ws.n_classes else (ws.n_rows,)
+    oof = np.full(shape, np.nan)
+    predict_time, predicted = 0.0, 0
+    k = len(ws.folds)
+    for i in range(k):
+        now = time.monotonic()
+        if now >= deadline:
+            raise _TrialTimeout(f"stopped by the clock before fold {i + 1}/{k}")
+        fold = ws.fold(family.profile, i)
+        fold_deadline = now + (deadline - time.monotonic()) / (k - i)
+        ctx = FitContext(ws.task, ws.n_classes, n_threads, seed + i, fold_deadline)
+        with threadpool_limits(n_threads):
+            model = family.fit(fold.X_train, fold.y_train, result.params, ctx,
+                               fold.X_valid, fold.y_valid)
+            t0 = time.monotonic()
+            oof[fold.valid_index] = family.predict(model, fold.X_valid, ws.task)
+        predict_time += time.monotonic() - t0
+        predicted += len(fold.valid_index)
+        result.models.append(model)
+    result.oof = oof
+    result.predict_rows_per_s = predicted / max(predict_time, 1e-9)
+    infos = [family.describe(m) for m in result.models]
+    if infos and infos[0]:
+        result.info = {key: [i[key] for i in infos] for key in infos[0]}
+
+
+def _score(result, ws, metric):
+    scores = []
+    for _, va in ws.folds.splits:
+        scores.append(metric.score(ws.y[va], result.oof[va]))
+    mask = ws.folds.validated
+    result.score = metric.score(ws.y[mask], result.oof[mask])
+    result.score_std = float(np.std(scores)) if len(scores) > 1 else float("nan")
+    result.loss = -result.score if metric.greater_is_better else result.score
+    if not np.isfinite(result.loss):
+        raise ValueError(f"the {metric.name} score is not finite ({result.score})")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    suffix = f" (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
+    return (text[0] if text else type(exc).__name__)[:300] + suffix
