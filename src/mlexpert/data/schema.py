@@ -57,7 +57,10 @@ class Schema:
         return [c for c in self.columns if c.kind in DROPPED_KINDS]
 
     def kind_of(self, name: str) -> str:
-        return next(c.kind for c in self.columns if c.name == name)
+        for c in self.columns:
+            if c.name == name:
+                return c.kind
+        raise KeyError(f"Column {name!r} is not in the schema.")
 
     def to_dict(self) -> dict:
         return {"target": self.target, "columns": [asdict(c) for c in self.columns]}
