@@ -112,7 +112,7 @@ class CategoryBlock(TransformerMixin, BaseEstimator):
             return np.hstack([codes, self._frequencies(m)]).astype(np.float32)
         if self.mode == "string":
             return pd.DataFrame(m, columns=self.columns_)
-        frame = {}
-        for j, c in enumerate(self.columns_):
-            frame[c] = pd.Categorical(m[:, j], categories=self.levels_[j])
+        codes = self._codes(m) - 1  # -1 marks unseen or rare values: missing for the model
+        frame = {c: pd.Categorical.from_codes(codes[:, j], categories=self.levels_[j])
+                 for j, c in enumerate(self.columns_)}
         return pd.DataFrame(frame)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-_PARTS = ("year", "month", "day", "dayofweek", "dayofyear", "hour", "minute")
+_PARTS = ("year", "month", "day", "day_of_week", "day_of_year", "hour", "minute")
 
 
 def to_datetime(col: pd.Series) -> pd.Series:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import numpy as np
@@ -36,7 +37,7 @@ class CatBoostFamily(ModelFamily):
     def search_space(self, trial, task, n_rows, n_features):
         return {
             "learning_rate": trial.suggest_float("learning_rate", 0.01, 0.2, log=True),
-            "depth": trial.suggest_int("depth", 4, 10),
+            "depth": trial.suggest_int("depth", 4, 10 if n_rows >= 10_000 else 8),
             "l2_leaf_reg": trial.suggest_float("l2_leaf_reg", 1.0, 30.0, log=True),
             "random_strength": trial.suggest_float("random_strength", 1e-3, 10.0, log=True),
             "bootstrap_type": "Bernoulli",
@@ -48,8 +49,8 @@ class CatBoostFamily(ModelFamily):
     def fit(self, X, y, params, ctx: FitContext, X_val=None, y_val=None):
         cb = import_optional("catboost", caller="CatBoostFamily")
         params = dict(params)
-        rounds = MAX_ROUNDS if X_val is not None else int(params.pop("iterations", 500))
-        params.pop("iterations", None)
+        budget = [params.pop(k) for k in ("iterations", "n_estimators") if k in params]
+        rounds = MAX_ROUNDS if X_val is not None else int(budget[0] if budget else 500)
         X, cats = _clean(X)
         config = {
             "loss_function": _LOSS[ctx.task], "iterations": rounds, "thread_count": ctx.n_threads,
@@ -65,7 +66,9 @@ class CatBoostFamily(ModelFamily):
         if X_val is not None:
             fit_args = {"eval_set": (_clean(X_val)[0], y_val), "use_best_model": True,
                         "early_stopping_rounds": _patience(config.get("learning_rate"))}
-        model.fit(X, y, callbacks=[_Deadline(ctx.deadline)], **fit_args)
+        # Silences the C++ log (e.g. the warning for classes absent from this fold).
+        model.fit(X, y, callbacks=[_Deadline(ctx.deadline)], log_cout=io.StringIO(),
+                  log_cerr=io.StringIO(), **fit_args)
         return model
 
     def predict(self, model, X, task):
