@@ -16,9 +16,13 @@ import pickle
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Python puts this script's folder first on sys.path, where this very file would shadow
+# the real package of the same name ("import mlexpert"): drop it, import via benchmarks/.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
-from _common import Adapter, Spec, run_worker  # noqa: E402
+from frameworks._common import Adapter, Spec, run_worker  # noqa: E402
 
 MAX_CATEGORIES = 255  # HistGradientBoosting's default max_bins
 
@@ -74,6 +78,7 @@ def _learn_columns(X):
 
 
 def fit(train, spec: Spec):
+    import pandas as pd
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
     y = train[spec.target]
@@ -85,7 +90,8 @@ def fit(train, spec: Spec):
         y = y.astype(float)
     else:
         est = HistGradientBoostingClassifier(categorical_features="from_dtype", random_state=spec.seed)
-        y = y.astype(object)
+        if not pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y):
+            y = y.astype(str)  # pandas string dtypes -> plain str labels
     base.model = est.fit(Xt, y)
     return base
 

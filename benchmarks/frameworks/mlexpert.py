@@ -5,9 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# Python puts this script's folder first on sys.path, where this very file would shadow
+# the real package of the same name ("import mlexpert"): drop it, import via benchmarks/.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
-from _common import Adapter, Spec, run_worker  # noqa: E402
+from frameworks._common import Adapter, Spec, run_worker  # noqa: E402
 
 
 def fit(train, spec: Spec):

@@ -146,7 +146,8 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
 
     def predict(self, X) -> np.ndarray:
         """Predicted class labels, with the labels and dtype of the ``y`` seen in ``fit``."""
-        return self.classes_[np.argmax(self._output(X), axis=1)]
+        proba = self._output(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities of shape (n_samples, n_classes), columns in ``classes_`` order."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import traceback
+import warnings
 
 import typer
 from rich.console import Console
@@ -17,9 +18,15 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 @contextlib.contextmanager
 def handle_errors(verbose: bool = False):
-    """Print ``error: ...`` on one line and exit non-zero; tracebacks only with --verbose."""
+    """Print ``error: ...`` on one line and exit non-zero; tracebacks only with --verbose.
+
+    Library warnings are silenced unless --verbose (mlexpert's own notes are printed apart).
+    """
     try:
-        yield
+        with warnings.catch_warnings():
+            if not verbose:
+                warnings.simplefilter("ignore")
+            yield
     except MLExpertError as exc:
         if verbose:
             traceback.print_exc(file=sys.stderr)
