@@ -43,7 +43,8 @@ How mlexpert compares with a plain scikit-learn baseline
   (multiclass), RMSE (regression).
 - **What is measured.** Test score; fit wall time and fit/budget (a fit counts as over
   budget above budget × 1.1 + 5 s; a worker is killed at budget × 1.5 + 60 s); prediction
-  throughput (one `predict_proba`/`predict` call over the whole test split); peak resident
+  throughput (`predict_proba`/`predict` over the whole test split in one call; the fastest
+  of up to 3 calls); peak resident
   memory of the worker's process tree; size of the saved model.
 - **Machine.** 2 CPU cores; mlexpert runs with `n_jobs=2`. Timings, throughput and
   therefore what an AutoML search manages within its budget are noisy (other load on the

@@ -38,6 +38,7 @@ DEFAULT_DATASETS_DIR = REPO_ROOT / ".." / "shared" / "datasets"
 DEFAULT_RESULTS_DIR = BENCH_DIR / "results"
 TASKS = ("binary", "multiclass", "regression")
 POLL_S = 0.2
+THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY")
 TEST_SIZE = 0.2
 
 try:
@@ -295,7 +296,8 @@ def run_cell(entry: dict, framework: str, budget: float, split_paths: dict, spli
                finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                host={"cpus": os.cpu_count(), "platform": platform.platform(),
                      "python": python},
-               command=args.command, worker_command=shlex.join(cmd), log=str(log_path))
+               command=args.command, worker_command=shlex.join(cmd), log=str(log_path),
+               env={k: env[k] for k in THREAD_ENV if k in env})
     fit_s = doc.get("fit_s")
     doc["over_budget"] = bool(status == "timeout" or
                               (fit_s is not None and fit_s > budget * 1.1 + 5))
@@ -373,7 +375,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def _reproduce_command(args, argv) -> str:
-    parts = ["python", "benchmarks/run.py"] + list(argv if argv is not None else sys.argv[1:])
+    given = list(argv if argv is not None else sys.argv[1:])
+    # --force / --retry-failed decide what is re-run, not what the results are
+    env = [f"{k}={os.environ[k]}" for k in ("OMP_WAIT_POLICY",) if k in os.environ]
+    parts = env + ["python", "benchmarks/run.py"] + [a for a in given if a not in ("--force", "--retry-failed")]
     return shlex.join(parts)
 
 

@@ -6,6 +6,8 @@ Every check of ``parametrize_with_checks`` runs. Expected to fail (``EXPECTED_FA
   preprocessing, so a linear member's predictions can differ by ~1e-7 (relative) with the
   row order; the check demands rtol=1e-7.
 
+``check_array_api_input`` is skipped by scikit-learn itself unless SCIPY_ARRAY_API is set.
+
 The estimators are fitted tiny (2 trials, 3 folds, 5 s budget) to keep the checks fast.
 """
 
@@ -24,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mlexpert import AutoClassifier, AutoRegressor
+from mlexpert.exceptions import DataError
 
 PENGUINS = Path("/work/shared/datasets/penguins.parquet")
 TINY = dict(time_limit=5, max_trials=2, families=("linear", "lightgbm"), n_folds=3, n_jobs=1)
@@ -46,14 +49,14 @@ def test_sklearn_compatible(estimator, check):
 
 @pytest.mark.parametrize("cls", [AutoClassifier, AutoRegressor])
 def test_clone_and_get_params_round_trip(cls):
-    est = cls(time_limit="2m", metric="accuracy" if cls is AutoClassifier else "mae",
-              families=("linear",), max_trials=3, n_folds=4, random_state=7, n_jobs=2)
-    params = est.get_params()
-    assert params == {"time_limit": "2m", "metric": params["metric"], "families": ("linear",),
-                      "max_trials": 3, "n_folds": 4, "random_state": 7, "n_jobs": 2}
+    params = {"time_limit": "2m", "metric": "mae", "families": ("linear",), "max_trials": 3,
+              "n_folds": 4, "random_state": 7, "n_jobs": 2}
+    est = cls(**params)
+    assert est.get_params() == params
     copy = clone(est)
     assert copy is not est and copy.get_params() == params
-    assert cls(**params).get_params() == params
+    assert cls(**copy.get_params()).get_params() == params
+    assert clone(cls()).get_params() == cls().get_params()
 
 
 def _penguins():
@@ -97,14 +100,14 @@ def test_inside_a_pipeline():
 
 def test_single_class_message():
     X = np.arange(20.0).reshape(10, 2)
-    with pytest.raises(ValueError, match=r"AutoClassifier needs at least 2 classes in y; got 1 "
+    with pytest.raises(DataError, match=r"AutoClassifier needs at least 2 classes in y; got 1 "
                                          r"class \('a'\)\. Check the target"):
         AutoClassifier(**TINY).fit(X, ["a"] * 10)
 
 
 def test_complex_dataframe_message():
     X = pd.DataFrame({"a": np.arange(10) + 1j, "b": np.arange(10.0)})
-    with pytest.raises(ValueError, match=r"Complex data not supported; convert the complex "
+    with pytest.raises(DataError, match=r"Complex data not supported; convert the complex "
                                          r"columns of X to real numbers"):
         AutoRegressor(**TINY).fit(X, np.arange(10.0))
 
@@ -112,3 +115,11 @@ def test_complex_dataframe_message():
 def test_leaderboard_needs_fit():
     with pytest.raises(NotFittedError):
         AutoRegressor().leaderboard_
+
+
+def test_feature_named_like_the_internal_target():
+    X = pd.DataFrame({"__target__": np.arange(40.0) % 7, "b": np.arange(40.0) % 5})
+    y = 2 * X["__target__"] - X["b"]
+    reg = AutoRegressor(time_limit=5, max_trials=1, families=("linear",), n_jobs=1).fit(X, y)
+    assert list(reg.feature_names_in_) == ["__target__", "b"]
+    assert reg.score(X, y) > 0.9

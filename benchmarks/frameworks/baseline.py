@@ -8,6 +8,7 @@ Preprocessing (the only thing added to the defaults, so HGB can read every table
   keeps its 255 most frequent train values; the others become missing.
 - datetime columns -> seconds since the Unix epoch (float; NaT stays missing).
 - bool columns -> 0/1.
+``random_state`` is set to the seed (HGB's only randomness: its early-stopping split).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ sys.path.insert(0, str(_HERE.parent))
 
 from frameworks._common import Adapter, Spec, run_worker  # noqa: E402
 
+# imported here so that import time is not counted as fit time
+import pandas as pd  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor  # noqa: E402
+
 MAX_CATEGORIES = 255  # HistGradientBoosting's default max_bins
 
 
@@ -35,22 +40,19 @@ class Baseline:
         self.capped = capped  # categorical columns with more than MAX_CATEGORIES train values
 
     def transform(self, X):
-        import pandas as pd
-
         X = X.copy()
         for col in self.datetimes:
             X[col] = _epoch_seconds(X[col])
         for col in self.bools:
             X[col] = X[col].astype(float)
         for col, cats in self.categories.items():
-            X[col] = pd.Categorical(X[col].astype(object).map(str, na_action="ignore"),
-                                    categories=cats)
+            values = X[col].astype(object).map(str, na_action="ignore")
+            values = values.where(values.isin(cats))  # unseen or capped-away -> missing
+            X[col] = pd.Categorical(values, categories=cats)
         return X
 
 
 def _epoch_seconds(col):
-    import pandas as pd
-
     col = pd.to_datetime(col, errors="coerce")
     if getattr(col.dt, "tz", None) is not None:
         col = col.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -58,8 +60,6 @@ def _epoch_seconds(col):
 
 
 def _learn_columns(X):
-    import pandas as pd
-
     categories, datetimes, bools, capped = {}, [], [], []
     for col in X.columns:
         s = X[col]
@@ -78,9 +78,6 @@ def _learn_columns(X):
 
 
 def fit(train, spec: Spec):
-    import pandas as pd
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
     y = train[spec.target]
     X = train.drop(columns=[spec.target])
     base = Baseline(None, *_learn_columns(X))

@@ -1,4 +1,4 @@
-"""scikit-learn estimators around :func:`mlexpert.fit`: :class:`AutoClassifier`, :class:`AutoRegressor`.
+"""scikit-learn estimators wrapping :func:`mlexpert.fit`: AutoClassifier and AutoRegressor.
 
 They take arrays or DataFrames, so they work in a ``Pipeline``, ``cross_validate`` or
 ``GridSearchCV``. A DataFrame keeps its column names and dtypes (strings, categories and
@@ -18,12 +18,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
 from . import api
+from .exceptions import DataError
 
 TARGET = "__target__"
 
 
 class _AutoEstimator(BaseEstimator):
-    """Shared fit/predict plumbing; subclasses set ``_task`` and encode the target."""
+    """Shared parameters, validation, fit and prediction; subclasses define ``_encode_target``."""
 
     def __init__(self, *, time_limit=60, metric=None, families=None, max_trials=None,
                  n_folds=5, random_state=0, n_jobs=-1):
@@ -59,8 +60,8 @@ class _AutoEstimator(BaseEstimator):
             target_name += "_"
         data = frame.assign(**{target_name: target})
         seed = self.random_state
-        if not isinstance(seed, numbers.Integral):
-            seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
+        if not isinstance(seed, numbers.Integral):  # None or a RandomState: draw a seed
+            seed = check_random_state(seed).randint(np.iinfo(np.int32).max)
         self.result_ = api.fit(
             data, target=target_name, task=task, metric=self.metric, time_limit=self.time_limit,
             seed=int(seed), n_jobs=self.n_jobs, families=self.families,
@@ -84,8 +85,8 @@ class _AutoEstimator(BaseEstimator):
         if isinstance(X, pd.DataFrame):
             validate_data(self, X, reset=reset, skip_check_array=True)
             if any(pd.api.types.is_complex_dtype(dtype) for dtype in X.dtypes):
-                raise ValueError("Complex data not supported; convert the complex columns of X "
-                                 "to real numbers (e.g. their real and imaginary parts).")
+                raise DataError("Complex data not supported; convert the complex columns of X "
+                                "to real numbers (e.g. their real and imaginary parts).")
             return X
         X = validate_data(self, X, reset=reset, ensure_all_finite="allow-nan")
         return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
@@ -140,8 +141,9 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"{type(self).__name__} needs at least 2 classes in y; got 1 class "
-                             f"({self.classes_[0]!r}). Check the target or the rows selected.")
+            label = self.classes_.tolist()[0]
+            raise DataError(f"{type(self).__name__} needs at least 2 classes in y; got 1 class "
+                            f"({label!r}). Check the target or the rows selected.")
         return codes, "binary" if len(self.classes_) == 2 else "multiclass"
 
     def predict(self, X) -> np.ndarray:

@@ -14,7 +14,7 @@ from .registry import register
 
 MAX_TREES = 300  # bounds prediction time and artifact size
 CHUNK = 32  # trees added per warm-start round (at most)
-MAX_LEAVES = 4096  # per tree: binds from ~6k rows, keeps a 300-tree forest within ~200 MB
+MAX_LEAVES = 2048  # per tree: binds from ~3k rows, keeps 300 trees under ~100 MB (2 classes)
 BIG_DATA = 100_000  # above this many rows, min_samples_leaf also grows with the data
 MAX_FEATURES = ["sqrt", "log2", 0.3, 0.5, 0.7, 1.0]
 MAX_DEPTH = [None, 8, 12, 16, 24, 32]

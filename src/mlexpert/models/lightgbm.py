@@ -72,8 +72,9 @@ class LightGBMFamily(ModelFamily):
             patience = early_stopping_rounds(config["learning_rate"])
             callbacks += [lgb.early_stopping(patience, verbose=False), lgb.record_evaluation(evals)]
         rounds = MAX_ROUNDS if X_val is not None else params.get("n_estimators", 300)
+        # keep_training_booster avoids a model-to-text copy after training that ignores the clock
         return lgb.train(config, train, num_boost_round=rounds, valid_sets=valid_sets,
-                         callbacks=callbacks)
+                         callbacks=callbacks, keep_training_booster=True)
 
     def predict(self, model, X, task):
         out = model.predict(X, num_iteration=model.best_iteration or None)

@@ -23,6 +23,7 @@ from .workspace import Workspace
 
 DEFAULT_SHARE = 0.3  # at most this share of the time left for one default trial
 TUNE_SHARE = 0.2
+FIRST_SHARE = 0.8  # share of the time left while no trial has succeeded yet
 TOP_FAMILIES = 3
 MIN_TRIAL_SECONDS = 0.5
 
@@ -68,13 +69,15 @@ class Search:
         return min(ok, key=lambda r: r.loss) if ok else None
 
     def _run(self, family: ModelFamily, params: dict, stage: str, share: float) -> TrialResult:
+        if self.best is None:  # nothing to fall back on yet: this trial may use most of the time
+            share = max(share, FIRST_SHARE)
         left = self.seconds_left()
         trial_deadline = time.monotonic() + max(left * share, min(left, MIN_TRIAL_SECONDS * 4))
         trial_deadline = min(trial_deadline, self.deadline)
         trial_id = len(self.results) + 1
         result = run_trial(trial_id, family, params, stage, self.ws, self.metric,
                            n_threads=self.n_threads, seed=self.seed + trial_id,
-                           deadline=trial_deadline)
+                           deadline=trial_deadline, hard_deadline=self.deadline)
         self.results.append(result)
         if self.on_event:
             self.on_event(SearchEvent(stage, result, len(self.results), self.best, self.seconds_left()))

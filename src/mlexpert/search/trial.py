@@ -39,16 +39,20 @@ class TrialResult:
 
 
 def run_trial(trial_id: int, family: ModelFamily, params: dict, stage: str, ws: Workspace,
-              metric: Metric, *, n_threads: int, seed: int, deadline: float) -> TrialResult:
-    """Fit ``family`` on every fold by ``deadline``; never raises.
+              metric: Metric, *, n_threads: int, seed: int, deadline: float,
+              hard_deadline: float | None = None) -> TrialResult:
+    """Fit ``family`` on every fold, aiming at ``deadline``; never raises.
 
-    Each fold gets an equal share of the time left, so iterative learners stop early
-    rather than overrun; errors and out-of-memory become a failed result with a reason.
+    Each fold gets an equal share of the time left, so iterative learners stop early rather
+    than overrun. ``deadline`` is the trial's share of the budget: the first-time
+    preprocessing of a profile does not count against it, and a fold that starts late still
+    gets a short slot, up to ``hard_deadline`` (the end of the search), after which the trial
+    is abandoned. Errors and out-of-memory become a failed result with a reason.
     """
     result = TrialResult(trial_id, family.key, dict(params), stage)
     start = time.monotonic()
     try:
-        _fit_folds(result, family, ws, n_threads, seed, deadline)
+        _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline or deadline)
         _score(result, ws, metric)
     except MemoryError:
         result.status, result.reason = "failed", "out of memory"
@@ -62,22 +66,27 @@ def run_trial(trial_id: int, family: ModelFamily, params: dict, stage: str, ws: 
     return result
 
 
+MIN_FOLD_SECONDS = 0.25
+
+
 class _TrialTimeout(Exception):
     pass
 
 
-def _fit_folds(result, family, ws, n_threads, seed, deadline):
+def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
     shape = (ws.n_rows, ws.n_classes) if ws.n_classes else (ws.n_rows,)
     oof = np.full(shape, np.nan)
     predict_time, predicted = 0.0, 0
     k = len(ws.folds)
     for i in range(k):
-        now = time.monotonic()
-        if now >= deadline:
+        if time.monotonic() >= hard_deadline:
             raise _TrialTimeout(f"stopped by the clock before fold {i + 1}/{k}")
+        t0 = time.monotonic()
         fold = ws.fold(family.profile, i)
-        fold_deadline = now + (deadline - time.monotonic()) / (k - i)
-        ctx = FitContext(ws.task, ws.n_classes, n_threads, seed + i, fold_deadline)
+        deadline = min(deadline + (time.monotonic() - t0), hard_deadline)  # encoding is shared
+        now = time.monotonic()
+        slot = max((deadline - now) / (k - i), MIN_FOLD_SECONDS)
+        ctx = FitContext(ws.task, ws.n_classes, n_threads, seed + i, min(now + slot, hard_deadline))
         with threadpool_limits(n_threads):
             model = family.fit(fold.X_train, fold.y_train, result.params, ctx,
                                fold.X_valid, fold.y_valid)
