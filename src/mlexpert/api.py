@@ -31,6 +31,7 @@ from .search.workspace import Workspace
 from .task import infer_task
 
 SEARCH_SHARE = 0.93  # of the budget for trials; the rest covers ensembling and saving
+ENSEMBLE_SHARE = 0.98  # ensemble selection stops iterating past this share of the budget
 ENSEMBLE_CANDIDATES = 25
 KINDS = ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch")
@@ -104,7 +105,8 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
                     n_threads=config.n_jobs, seed=config.seed, max_trials=config.max_trials,
                     on_event=on_event)
     results = search.run()
-    pipeline, weights, ensemble = _ensemble(results, ws, metric_, schema, task_, config.seed)
+    pipeline, weights, ensemble = _ensemble(results, ws, metric_, schema, task_, config.seed,
+                                            deadline=start + ENSEMBLE_SHARE * config.time_limit)
     leaderboard = make_leaderboard(results, weights, ensemble)
     manifest = _manifest(config, df, schema, task_, metric_, ws, results, ensemble, start)
     pipeline.info = {"cv_strategy": ws.folds.strategy, "notices": notices}
@@ -176,7 +178,7 @@ def _workspace(df: pd.DataFrame, schema: Schema, task, config: FitConfig) -> Wor
     return Workspace(df[schema.features], y, task.kind, task.n_classes, columns, folds, config.seed)
 
 
-def _ensemble(results, ws: Workspace, metric: Metric, schema, task, seed):
+def _ensemble(results, ws: Workspace, metric: Metric, schema, task, seed, deadline: float):
     ok = sorted((r for r in results if r.status == "ok"), key=lambda r: r.loss)
     if not ok:
         reasons = "; ".join(f"{r.name}: {r.status} ({r.reason})" for r in results[:8]) or "no trial ran"
@@ -186,7 +188,8 @@ def _ensemble(results, ws: Workspace, metric: Metric, schema, task, seed):
     t0 = time.monotonic()
     candidates = ok[:ENSEMBLE_CANDIDATES]
     mask = ws.folds.validated
-    weights_arr, _ = greedy_selection([r.oof[mask] for r in candidates], ws.y[mask], metric, seed=seed)
+    weights_arr, _ = greedy_selection([r.oof[mask] for r in candidates], ws.y[mask], metric,
+                                      seed=seed, deadline=deadline)
     kept = [(r, w) for r, w in zip(candidates, weights_arr) if w > 0]
     blended = sum(w * r.oof[mask] for r, w in kept)
     loss = metric.loss(ws.y[mask], blended)

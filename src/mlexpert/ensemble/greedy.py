@@ -6,6 +6,8 @@ lowers the loss of the averaged output; the weights are the selection counts.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..evaluation.metrics import Metric
@@ -14,10 +16,12 @@ MAX_ROWS = 20_000
 
 
 def greedy_selection(outputs: list[np.ndarray], y: np.ndarray, metric: Metric, *,
-                     n_iterations: int = 40, seed: int = 0) -> tuple[np.ndarray, float]:
+                     n_iterations: int = 40, seed: int = 0,
+                     deadline: float | None = None) -> tuple[np.ndarray, float]:
     """Weights (summing to 1) for ``outputs`` and the loss of the weighted average.
 
-    Rows are subsampled to :data:`MAX_ROWS` so selection stays fast on big data.
+    Rows are subsampled to :data:`MAX_ROWS` so selection stays fast on big data; past
+    ``deadline`` (a :func:`time.monotonic` value) no further iteration starts.
     """
     if len(y) > MAX_ROWS:
         rows = np.random.default_rng(seed).choice(len(y), MAX_ROWS, replace=False)
@@ -27,6 +31,8 @@ def greedy_selection(outputs: list[np.ndarray], y: np.ndarray, metric: Metric, *
     total = np.zeros_like(outputs[0], dtype=float)
     best_loss, best_counts = np.inf, counts.copy()
     for step in range(n_iterations):
+        if deadline is not None and step > 0 and time.monotonic() > deadline:
+            break
         losses = [metric.loss(y, (total + o) / (step + 1)) for o in outputs]
         pick = int(np.argmin(losses))
         counts[pick] += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar
 
 import numpy as np
@@ -57,14 +58,15 @@ class _ForestFamily(ModelFamily):
             params["min_samples_leaf"] = max(params.get("min_samples_leaf", 1), len(X) // 50_000)
         cls = self.classifier if ctx.is_classification else self.regressor
         model = cls(warm_start=True, n_jobs=ctx.n_threads, random_state=ctx.seed, **params)
-        return {"model": _grow(model, X, y, n_trees, ctx), "n_classes": ctx.n_classes}
+        model = _grow(model, X, y, n_trees, ctx).set_params(n_jobs=1)  # see _by_row_blocks
+        return {"model": model, "n_classes": ctx.n_classes, "n_threads": ctx.n_threads}
 
     def predict(self, model, X, task):
         est, n_classes = model["model"], model["n_classes"]
         if task == "regression":
-            return np.asarray(est.predict(X), dtype=float)
-        proba = align_classes(est.predict_proba(X), est.classes_, n_classes)
-        return as_probabilities(proba, n_classes)
+            return np.asarray(_by_row_blocks(est.predict, X, model["n_threads"]), dtype=float)
+        proba = _by_row_blocks(est.predict_proba, X, model["n_threads"])
+        return as_probabilities(align_classes(proba, est.classes_, n_classes), n_classes)
 
     def describe(self, model):
         return {"trees": len(model["model"].estimators_)}
@@ -88,6 +90,15 @@ def _grow(model, X, y, n_trees: int, ctx: FitContext):
         if step < 1:
             break
     return model
+
+
+def _by_row_blocks(predict, X, n_threads: int) -> np.ndarray:
+    """Predict row blocks in threads, each summing its trees in order: unlike sklearn's
+    n_jobs (threads adding trees in any order), the result does not vary between calls."""
+    if n_threads <= 1 or len(X) < 4096:
+        return predict(X)
+    with ThreadPoolExecutor(n_threads) as pool:
+        return np.concatenate(list(pool.map(predict, np.array_split(X, 4 * n_threads))))
 
 
 @register
