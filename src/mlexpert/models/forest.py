@@ -50,7 +50,7 @@ class _ForestFamily(ModelFamily):
 
     def fit(self, X, y, params, ctx: FitContext, X_val=None, y_val=None):
         params = dict(params)
-        n_trees = min(int(params.pop("n_estimators", MAX_TREES)), MAX_TREES)
+        n_trees = max(1, min(int(params.pop("n_estimators", MAX_TREES)), MAX_TREES))
         if isinstance(params.get("max_features"), (int, float)):
             params["max_features"] = float(params["max_features"])  # a fraction, never a count
         params["max_leaf_nodes"] = min(params.get("max_leaf_nodes") or MAX_LEAVES, MAX_LEAVES)
@@ -75,8 +75,8 @@ class _ForestFamily(ModelFamily):
 def _grow(model, X, y, n_trees: int, ctx: FitContext):
     """Add trees in chunks until ``n_trees`` or until the next chunk would pass the deadline.
 
-    The first chunk is small (one tree per thread) so a tight deadline still yields a model;
-    later chunks are sized from the measured time per tree.
+    The first chunk is small (a few trees) so that even a tight deadline yields a model; later
+    chunks are sized from the measured time per tree. Same trees as one fit of that size.
     """
     start = time.monotonic()
     step = min(max(ctx.n_threads, 4), n_trees)

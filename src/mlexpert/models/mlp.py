@@ -1,7 +1,7 @@
 """PyTorch MLP with categorical embeddings and periodic numeric embeddings.
 
-The fitted model is a plain dict (architecture, weights as numpy arrays, target scaling), so
-it pickles without torch; torch is imported only when fitting or predicting.
+The fitted model is a plain dict (architecture, weights as numpy arrays, target scaling);
+torch is imported only when fitting or predicting.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ EPOCHS_WITHOUT_VALIDATION = 40
 PATIENCE = 12
 CHECK_EVERY = 8  # batches between deadline checks
 PREDICT_BATCH = 8192
+PERIODIC_DIM = 16  # output size of each numeric feature's periodic embedding
 
 
 def embedding_dim(cardinality: int) -> int:
@@ -43,7 +44,7 @@ class MLPFamily(ModelFamily):
         return [
             {"width": 256, "depth": 3, "dropout": 0.15, "lr": 1e-3, "weight_decay": 1e-5,
              "periodic": True, "batchnorm": False},
-            {"width": 512, "depth": 2, "dropout": 0.3, "lr": 2e-3, "weight_decay": 1e-4,
+            {"width": 256, "depth": 3, "dropout": 0.2, "lr": 1e-3, "weight_decay": 1e-4,
              "periodic": False, "batchnorm": True},
         ]
 
@@ -76,7 +77,7 @@ class MLPFamily(ModelFamily):
         net.load_state_dict({k: torch.from_numpy(v) for k, v in model["state"].items()})
         out = _forward(torch, net, _tensors(torch, X))
         if task == "regression":
-            return out[:, 0].astype(float) * model["y_std"] + model["y_mean"]
+            return out.astype(float) * model["y_std"] + model["y_mean"]
         p = torch.softmax(torch.from_numpy(out).double(), dim=1).numpy()
         return as_probabilities(p, model["arch"]["out"])
 
@@ -100,10 +101,9 @@ def _train(torch, X, y, params, ctx: FitContext, X_val, y_val):
     regression = not ctx.is_classification
     y_mean, y_std = (float(np.mean(y)), float(np.std(y)) or 1.0) if regression else (0.0, 1.0)
 
-    def target(values):
-        if regression:
-            return torch.as_tensor((np.asarray(values, float) - y_mean) / y_std, dtype=torch.float32)
-        return torch.as_tensor(np.asarray(values), dtype=torch.int64)
+    def target(v):
+        return (torch.as_tensor((np.asarray(v, float) - y_mean) / y_std).float() if regression
+                else torch.as_tensor(np.asarray(v), dtype=torch.int64))
 
     arch = {"num": int(X["num"].shape[1]), "cards": [int(c) for c in X["cardinalities"]],
             "out": 1 if regression else ctx.n_classes, "width": int(params.get("width", 256)),
@@ -116,17 +116,11 @@ def _train(torch, X, y, params, ctx: FitContext, X_val, y_val):
     val = (_tensors(torch, X_val), target(y_val)) if X_val is not None else None
     n = len(labels)
     batch = min(int(params.get("batch_size") or auto_batch_size(n)), max(16, n // 4))
-    epochs = MAX_EPOCHS if val is not None else int(params.get("epochs", EPOCHS_WITHOUT_VALIDATION))
-    decay = [p for p in net.parameters() if p.ndim > 1]
-    no_decay = [p for p in net.parameters() if p.ndim <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": float(params.get("weight_decay", 1e-5))},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=float(params.get("lr", 1e-3)))
-    total = epochs * math.ceil(n / batch)
-    warmup = max(1, min(total // 20, 3 * math.ceil(n / batch)))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, 0.5 * (
-        1 + math.cos(math.pi * min(1.0, max(0, s - warmup) / max(1, total - warmup))))))
+    epochs = (MAX_EPOCHS if val is not None
+              else max(1, int(params.get("epochs", EPOCHS_WITHOUT_VALIDATION))))
+    opt, sched = _optimizer(torch, net, params, epochs * math.ceil(n / batch), math.ceil(n / batch))
     rng = np.random.default_rng(ctx.seed)
-    best_loss, best_state, best_epoch, stale, stopped_by, epoch = math.inf, None, 0, 0, "epochs", 0
+    best_loss, best_state, best_epoch, stale, stopped_by = math.inf, None, 0, 0, "epochs"
     for epoch in range(1, epochs + 1):
         net.train()
         order = rng.permutation(n)
@@ -134,39 +128,48 @@ def _train(torch, X, y, params, ctx: FitContext, X_val, y_val):
             idx = torch.from_numpy(order[start:start + batch])
             if len(idx) < 2 and arch["batchnorm"]:
                 continue
-            loss = loss_fn(_squeeze(net(data[0][idx], data[1][idx]), regression), labels[idx])
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss_fn(net(data[0][idx], data[1][idx]), labels[idx]).backward()
             opt.step()
             sched.step()
             if b % CHECK_EVERY == CHECK_EVERY - 1 and deadline_reached(ctx):
                 stopped_by = "deadline"
                 break
         if stopped_by == "deadline":
-            break
+            break  # mid-epoch: keep the best complete epoch
         if val is not None:
-            out = torch.from_numpy(_forward(torch, net, val[0]))
-            val_loss = float(loss_fn(_squeeze(out, regression), val[1]))
-            if val_loss < best_loss - 1e-6:
-                best_loss, best_epoch, stale = val_loss, epoch, 0
+            val_loss = float(loss_fn(torch.from_numpy(_forward(torch, net, val[0])), val[1]))
+            stale = 0 if val_loss < best_loss - 1e-6 else stale + 1
+            if stale == 0:
+                best_loss, best_epoch = val_loss, epoch
                 best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-            else:
-                stale += 1
-            if stale >= PATIENCE:
+            elif stale >= PATIENCE:
                 stopped_by = "early_stopping"
                 break
         if deadline_reached(ctx):
             stopped_by = "deadline"
             break
-    if best_state is not None:
+    if best_state is not None:  # else no validation, or the deadline came within the 1st epoch
         net.load_state_dict(best_state)
     return {"arch": arch, "state": {k: v.numpy().copy() for k, v in net.state_dict().items()},
             "y_mean": y_mean, "y_std": y_std,
             "epochs": best_epoch if best_state is not None else epoch, "stopped_by": stopped_by}
 
 
-def _squeeze(out, regression: bool):
-    return out[:, 0] if regression else out
+def _optimizer(torch, net, params, total: int, steps_per_epoch: int):
+    """AdamW (no decay on biases and norms); linear warmup then cosine decay to zero."""
+    decay = float(params.get("weight_decay", 1e-5))
+    opt = torch.optim.AdamW(
+        [{"params": [p for p in net.parameters() if p.ndim > 1], "weight_decay": decay},
+         {"params": [p for p in net.parameters() if p.ndim <= 1], "weight_decay": 0.0}],
+        lr=float(params.get("lr", 1e-3)))
+    warmup = max(1, min(total // 20, 3 * steps_per_epoch))
+
+    def factor(step: int) -> float:
+        progress = min(1.0, max(0, step - warmup) / max(1, total - warmup))
+        return min((step + 1) / warmup, 0.5 * (1 + math.cos(math.pi * progress)))
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
 def _network(torch, arch: dict):
@@ -176,7 +179,7 @@ def _network(torch, arch: dict):
     class Periodic(nn.Module):
         """Per-feature learned frequencies, cos/sin, then a per-feature linear layer + ReLU."""
 
-        def __init__(self, d: int, k: int = 16, dim: int = 16, sigma: float = 0.1):
+        def __init__(self, d: int, k: int = 16, dim: int = PERIODIC_DIM, sigma: float = 0.1):
             super().__init__()
             self.freq = nn.Parameter(torch.randn(d, k) * sigma)
             self.weight = nn.Parameter(torch.randn(d, 2 * k, dim) / math.sqrt(2 * k))
@@ -191,8 +194,9 @@ def _network(torch, arch: dict):
         def __init__(self):
             super().__init__()
             self.periodic = Periodic(arch["num"]) if arch["periodic"] and arch["num"] else None
-            self.embeddings = nn.ModuleList(nn.Embedding(c, embedding_dim(c)) for c in arch["cards"])
-            width_in = (arch["num"] * (16 if self.periodic else 1)
+            self.embeddings = nn.ModuleList(nn.Embedding(c, embedding_dim(c))
+                                            for c in arch["cards"])
+            width_in = (arch["num"] * (PERIODIC_DIM if self.periodic is not None else 1)
                         + sum(embedding_dim(c) for c in arch["cards"]))
             layers = []
             for _ in range(arch["depth"]):
@@ -209,6 +213,7 @@ def _network(torch, arch: dict):
             x = torch.cat(parts, dim=1)
             if x.shape[1] == 0:  # no features at all: a constant input
                 x = torch.zeros(len(num), 1)
-            return self.head(self.body(x))
+            out = self.head(self.body(x))
+            return out[:, 0] if arch["out"] == 1 else out  # regression: (n,)
 
     return Net()
