@@ -26,13 +26,12 @@ from .models.registry import get_family, resolve_families
 from .predictor import FittedPipeline, Member
 from .result import FitResult
 from .search.cv import make_folds
-from .search.searcher import Search, SearchEvent
+from .search.searcher import KEEP_TOP, Search, SearchEvent
 from .search.workspace import Workspace
 from .task import infer_task
 
 SEARCH_SHARE = 0.93  # of the budget for trials; the rest covers ensembling and saving
 ENSEMBLE_SHARE = 0.98  # ensemble selection stops iterating past this share of the budget
-ENSEMBLE_CANDIDATES = 25
 KINDS = ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch")
 
@@ -186,7 +185,7 @@ def _ensemble(results, ws: Workspace, metric: Metric, schema, task, seed, deadli
             f"No model could be trained: {reasons}. Give more time (--time) or fix the data."
         )
     t0 = time.monotonic()
-    candidates = ok[:ENSEMBLE_CANDIDATES]
+    candidates = ok[:KEEP_TOP]
     mask = ws.folds.validated
     weights_arr, _ = greedy_selection([r.oof[mask] for r in candidates], ws.y[mask], metric,
                                       seed=seed, deadline=deadline)

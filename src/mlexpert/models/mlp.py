@@ -7,6 +7,7 @@ torch is imported only when fitting or predicting.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -20,6 +21,7 @@ PATIENCE = 12
 CHECK_EVERY = 8  # batches between deadline checks
 PREDICT_BATCH = 8192
 PERIODIC_DIM = 16  # output size of each numeric feature's periodic embedding
+_INIT_LOCK = threading.Lock()  # folds may be fitted in parallel threads of one process
 
 
 def embedding_dim(cardinality: int) -> int:
@@ -65,16 +67,16 @@ class MLPFamily(ModelFamily):
         threads = torch.get_num_threads()
         torch.set_num_threads(ctx.n_threads)
         try:
-            with torch.random.fork_rng(devices=[]):  # seed locally, leave global state alone
-                torch.manual_seed(ctx.seed)
-                return _train(torch, X, y, params, ctx, X_val, y_val)
+            return _train(torch, X, y, params, ctx, X_val, y_val)
         finally:
             torch.set_num_threads(threads)
 
     def predict(self, model, X, task):
         torch = import_optional("torch", extra="nn", caller="MLPFamily")
-        net = _network(torch, model["arch"])
-        net.load_state_dict({k: torch.from_numpy(v) for k, v in model["state"].items()})
+        with torch.device("meta"):  # no random init (and no use of the global generator)
+            net = _network(torch, model["arch"])
+        net.load_state_dict({k: torch.from_numpy(v) for k, v in model["state"].items()},
+                            assign=True)
         out = _forward(torch, net, _tensors(torch, X))
         if task == "regression":
             return out.astype(float) * model["y_std"] + model["y_mean"]
@@ -110,7 +112,10 @@ def _train(torch, X, y, params, ctx: FitContext, X_val, y_val):
             "depth": int(params.get("depth", 3)), "dropout": float(params.get("dropout", 0.1)),
             "periodic": bool(params.get("periodic", True)),
             "batchnorm": bool(params.get("batchnorm", False))}
-    net = _network(torch, arch)
+    generator = torch.Generator().manual_seed(ctx.seed)  # dropout: private, thread-safe
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):  # initial weights: seeded, then restored
+        torch.manual_seed(ctx.seed)
+        net = _network(torch, arch, generator)
     loss_fn = torch.nn.MSELoss() if regression else torch.nn.CrossEntropyLoss()
     data, labels = _tensors(torch, X), target(y)
     val = (_tensors(torch, X_val), target(y_val)) if X_val is not None else None
@@ -172,9 +177,18 @@ def _optimizer(torch, net, params, total: int, steps_per_epoch: int):
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
-def _network(torch, arch: dict):
+def _network(torch, arch: dict, generator=None):
     """The MLP: [periodic numeric | raw numeric] + categorical embeddings -> blocks -> head."""
     nn = torch.nn
+
+    class Dropout(nn.Dropout):
+        """Dropout drawing its masks from ``generator`` instead of the global one."""
+
+        def forward(self, x):
+            if not self.training or self.p == 0:
+                return x
+            keep = torch.empty_like(x).bernoulli_(1 - self.p, generator=generator)
+            return x * keep / (1 - self.p)
 
     class Periodic(nn.Module):
         """Per-feature learned frequencies, cos/sin, then a per-feature linear layer + ReLU."""
@@ -202,7 +216,7 @@ def _network(torch, arch: dict):
             for _ in range(arch["depth"]):
                 layers += [nn.Linear(max(width_in, 1), arch["width"])]
                 layers += [nn.BatchNorm1d(arch["width"])] if arch["batchnorm"] else []
-                layers += [nn.ReLU(), nn.Dropout(arch["dropout"])]
+                layers += [nn.ReLU(), Dropout(arch["dropout"])]
                 width_in = arch["width"]
             self.body = nn.Sequential(*layers)
             self.head = nn.Linear(width_in, arch["out"])

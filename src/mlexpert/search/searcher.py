@@ -23,6 +23,7 @@ from .workspace import Workspace
 
 DEFAULT_SHARE = 0.3  # at most this share of the time left for one default trial
 TUNE_SHARE = 0.2
+KEEP_TOP = 25  # trials whose models are kept as ensemble candidates
 FIRST_SHARE = 0.8  # share of the time left while no trial has succeeded yet
 TOP_FAMILIES = 3
 MIN_TRIAL_SECONDS = 0.5
@@ -79,9 +80,16 @@ class Search:
                            n_threads=self.n_threads, seed=self.seed + trial_id,
                            deadline=trial_deadline, hard_deadline=self.deadline)
         self.results.append(result)
+        self._prune()
         if self.on_event:
             self.on_event(SearchEvent(stage, result, len(self.results), self.best, self.seconds_left()))
         return result
+
+    def _prune(self) -> None:
+        """Free the fold models and out-of-fold outputs of trials that cannot make the ensemble."""
+        ok = sorted((r for r in self.results if r.status == "ok"), key=lambda r: r.loss)
+        for r in ok[KEEP_TOP:]:
+            r.models, r.oof = [], None
 
     # -- stages ------------------------------------------------------------------------
     def run(self) -> list[TrialResult]:
