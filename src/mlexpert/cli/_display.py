@@ -17,8 +17,9 @@ console = Console(highlight=False, soft_wrap=True)
 class SearchDisplay:
     """A live line: stage, trials done, best score so far, time left."""
 
-    def __init__(self, time_limit: float, metric_hint: str = "", enabled: bool = True):
+    def __init__(self, time_limit: float, enabled: bool = True, verbose: bool = False):
         self.time_limit = time_limit
+        self.verbose = verbose
         self.start = time.monotonic()
         self.state = {"stage": "reading data", "trials": 0, "failed": 0, "best": "-", "last": ""}
         self.live = Live(self, console=console, refresh_per_second=4, transient=True) if enabled else None
@@ -42,6 +43,10 @@ class SearchDisplay:
             s["best"] = f"{event.best.name} {event.best.score:.4f}"
         t = event.trial
         s["last"] = f"{t.name}: {t.score:.4f}" if t.status == "ok" else f"{t.name}: {t.status}"
+        if self.verbose:
+            outcome = f"{t.score:.4f} ± {t.score_std:.4f}" if t.status == "ok" else f"{t.status}: {t.reason}"
+            console.print(f"[dim]{time.monotonic() - self.start:6.1f}s[/] {event.stage:7} {t.name:18} "
+                          f"{outcome}  ({t.fit_time:.1f}s) {t.params}")
 
     def __rich__(self) -> Text:
         left = max(0.0, self.time_limit - (time.monotonic() - self.start))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -43,10 +42,9 @@ def fit_command(
     from ..utils._duration import parse_duration
 
     with handle_errors(verbose):
-        if verbose:
-            logging.basicConfig(level=logging.INFO, format="%(message)s")
         budget = parse_duration(time, name="time")
-        with SearchDisplay(budget, enabled=not quiet and console.is_terminal) as display:
+        live = not quiet and console.is_terminal
+        with SearchDisplay(budget, enabled=live, verbose=verbose and not quiet) as display:
             result = api.fit(
                 data, target=target, sql=sql, db=db, task=task, metric=metric, time_limit=budget,
                 seed=seed, n_jobs=jobs, families=split_names(families) or None,
