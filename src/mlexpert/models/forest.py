@@ -13,7 +13,7 @@ from sklearn.ensemble import (ExtraTreesClassifier, ExtraTreesRegressor, RandomF
 from ._base import FitContext, ModelFamily, align_classes, as_probabilities
 from .registry import register
 
-MAX_TREES = 300  # bounds prediction time and artifact size
+MAX_TREES = 100  # per fold model: the k fold models are averaged, so k x 100 trees in all
 CHUNK = 32  # trees added per warm-start round (at most)
 MAX_LEAVES = 2048  # per tree: binds from ~3k rows, keeps 300 trees under ~100 MB (2 classes)
 BIG_DATA = 100_000  # above this many rows, min_samples_leaf also grows with the data

@@ -116,6 +116,10 @@ def _train(torch, X, y, params, ctx: FitContext, X_val, y_val):
     with _INIT_LOCK, torch.random.fork_rng(devices=[]):  # initial weights: seeded, then restored
         torch.manual_seed(ctx.seed)
         net = _network(torch, arch, generator)
+    if not regression:  # start from the class priors (classes absent from this fold: ~0)
+        prior = np.bincount(np.asarray(y, dtype=int), minlength=ctx.n_classes) / len(y)
+        with torch.no_grad():
+            net.head.bias.copy_(torch.log(torch.as_tensor(np.maximum(prior, 1e-4))))
     loss_fn = torch.nn.MSELoss() if regression else torch.nn.CrossEntropyLoss()
     data, labels = _tensors(torch, X), target(y)
     val = (_tensors(torch, X_val), target(y_val)) if X_val is not None else None
