@@ -1,0 +1,67 @@
+"""Per-profile preprocessing: shapes, leakage-free fitting, unseen values, dates and text."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from mlexpert.features import PROFILES, TablePreprocessor
+from mlexpert.features.datetime import DatetimeBlock
+from mlexpert.testing import toy_frame
+
+COLUMNS = {"numeric": ["x", "z"], "categorical": ["colour"], "datetime": ["when"], "text": ["note"]}
+
+
+@pytest.fixture
+def frame():
+    return toy_frame()
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_every_profile_encodes_train_and_new_rows_alike(frame, profile):
+    pp = TablePreprocessor(columns=COLUMNS, profile=profile, task="binary")
+    train = pp.fit_transform(frame, frame["y"].to_numpy())
+    new = frame.head(7).copy()
+    new["colour"] = "purple"  # unseen category
+    new.loc[new.index[0], "x"] = np.nan  # missing where training had none
+    out = pp.transform(new)
+    if profile == "embedding":
+        assert out["num"].shape[1] == train["num"].shape[1] and out["cat"].shape == (7, 1)
+        assert (out["cat"] == 0).all()  # unseen -> code 0
+        assert np.isfinite(out["num"]).all()
+    else:
+        assert out.shape == (7, train.shape[1])
+    if profile in ("ordinal", "dense", "linear"):
+        dense = out.toarray() if sp.issparse(out) else out
+        assert np.isfinite(dense).all()  # imputed
+    if profile == "native":
+        assert out["f2"].isna().all()  # colour: unseen -> missing category
+
+
+def test_linear_profile_keeps_text_sparse_and_one_hot(frame):
+    pp = TablePreprocessor(columns=COLUMNS, profile="linear", task="binary")
+    out = pp.fit_transform(frame, frame["y"].to_numpy())
+    assert sp.issparse(out)
+    assert out.shape[1] > 20  # tf-idf vocabulary + one-hot columns
+
+
+def test_target_encoding_is_cross_fitted_on_training_rows():
+    rng = np.random.default_rng(0)
+    n = 400
+    df = pd.DataFrame({"key": [f"k{i}" for i in rng.integers(0, 100, n)]})
+    y = rng.integers(0, 2, n)  # the key carries no signal
+    pp = TablePreprocessor(columns={"high_cardinality": ["key"]}, profile="linear", task="binary")
+    encoded = pp.fit_transform(df, y)
+    encoded = encoded.toarray() if sp.issparse(encoded) else encoded
+    # in-sample target means would correlate strongly with y; cross-fitted ones do not
+    assert abs(np.corrcoef(encoded[:, 0], y)[0, 1]) < 0.2
+
+
+def test_datetime_parts_follow_what_varies():
+    df = pd.DataFrame({"d": pd.date_range("2020-01-01", periods=50, freq="h").astype(str)})
+    block = DatetimeBlock().fit(df)
+    assert "d__hour" in block.names_ and "d__day" in block.names_
+    assert "d__year" not in block.names_  # constant in training
+    out = block.transform(pd.DataFrame({"d": ["2020-01-02 05:00", "not a date"]}))
+    assert out.shape == (2, len(block.names_))
+    assert np.isnan(out[1]).all()
