@@ -81,6 +81,14 @@ class ModelFamily(ABC):
         return {}
 
 
+MAX_ROUNDS = 10_000  # boosting rounds cap; early stopping or the deadline ends training first
+
+
+def early_stopping_rounds(learning_rate: float) -> int:
+    """Patience that grows as the learning rate shrinks (30 to 200 rounds)."""
+    return int(min(200, max(30, 5.0 / learning_rate)))
+
+
 def deadline_reached(ctx: FitContext) -> bool:
     return time.monotonic() >= ctx.deadline
 

@@ -10,8 +10,7 @@ import pandas as pd
 
 from ..features._frame import MISSING_TOKEN
 from ..utils._optional import import_optional
-from ._base import FitContext, ModelFamily, align_classes, as_probabilities
-from .lightgbm import MAX_ROUNDS
+from ._base import MAX_ROUNDS, FitContext, ModelFamily, align_classes, as_probabilities
 from .registry import register
 
 _LOSS = {"binary": "Logloss", "multiclass": "MultiClass", "regression": "RMSE"}

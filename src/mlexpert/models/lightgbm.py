@@ -7,17 +7,11 @@ import time
 import numpy as np
 
 from ..utils._optional import import_optional
-from ._base import FitContext, ModelFamily, as_probabilities
+from ._base import MAX_ROUNDS, FitContext, ModelFamily, as_probabilities, early_stopping_rounds
 from .registry import register
 
 _OBJECTIVE = {"binary": ("binary", "binary_logloss"), "multiclass": ("multiclass", "multi_logloss"),
               "regression": ("regression", "l2")}
-MAX_ROUNDS = 10_000
-
-
-def early_stopping_rounds(learning_rate: float) -> int:
-    """Patience that grows as the learning rate shrinks (30 to 200 rounds)."""
-    return int(min(200, max(30, 5.0 / learning_rate)))
 
 
 @register

@@ -7,8 +7,7 @@ import time
 import numpy as np
 
 from ..utils._optional import import_optional
-from ._base import FitContext, ModelFamily, as_probabilities
-from .lightgbm import MAX_ROUNDS, early_stopping_rounds
+from ._base import MAX_ROUNDS, FitContext, ModelFamily, as_probabilities, early_stopping_rounds
 from .registry import register
 
 _OBJECTIVE = {"binary": ("binary:logistic", "logloss"), "multiclass": ("multi:softprob", "mlogloss"),
