@@ -27,3 +27,29 @@ def test_registry_lists_every_family_and_rejects_duplicates():
     clash = type("Clash", (all_families()["linear"],), {"key": "linear"})
     with pytest.raises(ValueError, match="key 'linear' is already used"):
         register(clash)
+
+
+@pytest.mark.parametrize("key", FAMILIES)
+def test_family_fits_in_parallel_threads(key):
+    """The search fits folds side by side in threads: a family must allow it, unchanged."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from mlexpert.models._base import FitContext
+    from mlexpert.testing import toy_problem
+
+    family = get_family(key)
+    for module in family.requires:
+        pytest.importorskip(module)
+    Xtr, ytr, Xva, yva = toy_problem("binary", family.profile)
+    params = family.default_configs("binary", len(ytr), 10)[0]
+
+    def fit(seed):
+        ctx = FitContext("binary", 2, 1, seed, time.monotonic() + 60)
+        return family.predict(family.fit(Xtr, ytr, params, ctx, Xva, yva), Xva, "binary")
+
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(fit, [0, 1]))
+    np.testing.assert_allclose(together[0], fit(0), rtol=1e-6, atol=1e-8)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import time
 
 import numpy as np
@@ -53,7 +52,7 @@ class CatBoostFamily(ModelFamily):
         X, cats = _clean(X)
         config = {
             "loss_function": _LOSS[ctx.task], "iterations": rounds, "thread_count": ctx.n_threads,
-            "random_seed": ctx.seed, "allow_writing_files": False, "verbose": False,
+            "random_seed": ctx.seed, "allow_writing_files": False, "logging_level": "Silent",
             "cat_features": cats, **params,
         }
         if ctx.is_classification:
@@ -65,9 +64,8 @@ class CatBoostFamily(ModelFamily):
         if X_val is not None:
             fit_args = {"eval_set": (_clean(X_val)[0], y_val), "use_best_model": True,
                         "early_stopping_rounds": _patience(config.get("learning_rate"))}
-        # Silences the C++ log (e.g. the warning for classes absent from this fold).
-        model.fit(X, y, callbacks=[_Deadline(ctx.deadline)], log_cout=io.StringIO(),
-                  log_cerr=io.StringIO(), **fit_args)
+        # No custom log streams: CatBoost refuses them when folds are fitted in parallel threads.
+        model.fit(X, y, callbacks=[_Deadline(ctx.deadline)], **fit_args)
         return model
 
     def predict(self, model, X, task):
