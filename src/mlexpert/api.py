@@ -9,11 +9,13 @@ import time
 import warnings
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from .artifacts import load_bundle
 from .config import FitConfig
 from .data.ingest import read_table
 from .data.schema import Schema, infer_schema
@@ -21,7 +23,7 @@ from .data.validate import prepare_training_table
 from .ensemble.greedy import greedy_selection
 from .evaluation.leaderboard import combined_rows_per_s, make_leaderboard
 from .evaluation.metrics import Metric, get_metric
-from .exceptions import MLExpertWarning, NoModelTrainedError
+from .exceptions import InvalidParameterError, MLExpertWarning, NoModelTrainedError
 from .models.registry import get_family, resolve_families
 from .predictor import FittedPipeline, Member
 from .result import FitResult
@@ -118,10 +120,6 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
 
 def load(directory: str | os.PathLike) -> FitResult:
     """Load a model directory saved by :func:`fit` (checksums and format are verified)."""
-    from pathlib import Path
-
-    from .artifacts import load_bundle
-
     pipeline, manifest, leaderboard = load_bundle(directory)
     return FitResult(pipeline, leaderboard, manifest, list(pipeline.info.get("notices", [])),
                      path=Path(directory))
@@ -131,8 +129,6 @@ def _schema(df: pd.DataFrame, config: FitConfig) -> Schema:
     ignore = tuple(config.ignore) + tuple(c for c in (config.groups,) if c)
     for name, option in ((config.groups, "groups"), (config.time_column, "time-column")):
         if name is not None and name not in df.columns:
-            from .exceptions import InvalidParameterError
-
             raise InvalidParameterError(
                 f"--{option} names column {name!r}, which is not in the data."
             )

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .data.schema import Schema
 from .data.validate import prepare_prediction_table
+from .exceptions import InvalidParameterError
 from .models.registry import get_family
 from .task import Task
 
@@ -61,8 +62,6 @@ class FittedPipeline:
 
     def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
         if not self.task.is_classification:
-            from .exceptions import InvalidParameterError
-
             raise InvalidParameterError(
                 "predict_proba is only defined for classification; this model does regression. "
                 "Use predict instead."
