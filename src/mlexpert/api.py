@@ -28,12 +28,14 @@ from .models.registry import get_family, resolve_families
 from .predictor import FittedPipeline, Member
 from .result import FitResult
 from .search.cv import make_folds
+from .search.refit import refit_members, reserve_seconds
 from .search.searcher import KEEP_TOP, Search, SearchEvent
 from .search.workspace import Workspace
 from .task import infer_task
 
-SEARCH_SHARE = 0.93  # of the budget for trials; the rest covers ensembling and saving
+SEARCH_SHARE = 0.93  # of the budget for trials (less the time held back for refits)
 ENSEMBLE_SHARE = 0.98  # ensemble selection stops iterating past this share of the budget
+REFIT_SHARE = 0.97  # refits must finish by this share of the budget; the rest is for saving
 KINDS = ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch")
 
@@ -42,7 +44,7 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         task: str | None = None, metric: str | None = None, time_limit: float | str = 60,
         seed: int = 0, n_jobs: int = -1, families: tuple[str, ...] | None = None,
         max_trials: int | None = None, n_folds: int = 5, holdout_rows: int = 100_000,
-        groups: str | None = None, time_column: str | None = None,
+        groups: str | None = None, time_column: str | None = None, refit: bool = True,
         ignore: tuple[str, ...] = (), categorical: tuple[str, ...] = (),
         text: tuple[str, ...] = (), datetime: tuple[str, ...] = (), keep: tuple[str, ...] = (),
         out: str | os.PathLike | None = None,
@@ -76,6 +78,9 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         Stop after this many trials even if time is left.
     groups, time_column : str, optional
         Group-aware folds (rows of a group stay together) or time-ordered folds.
+    refit : bool
+        Refit the ensemble's members on all rows when time allows (the default), or keep
+        and average their fold models. See :mod:`mlexpert.predictor`.
     ignore, categorical, text, datetime, keep : tuple of str
         Column overrides: drop, or force a kind, or keep a column mlexpert would drop.
     out : path, optional
@@ -87,7 +92,7 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     config = FitConfig.build(
         target=target, task=task, metric=metric, time_limit=time_limit, seed=seed, n_jobs=n_jobs,
         families=families, max_trials=max_trials, n_folds=n_folds, holdout_rows=holdout_rows,
-        groups=groups, time_column=time_column, ignore=ignore, categorical=categorical,
+        groups=groups, time_column=time_column, refit=refit, ignore=ignore, categorical=categorical,
         text=text, datetime=datetime, keep=keep,
     )
     family_keys = resolve_families(config.families)
@@ -102,12 +107,26 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     notices += chosen[1]
     metric_ = get_metric(config.metric, task_.kind)
     ws = _workspace(df, schema, task_, config)
-    search = Search(ws, chosen[0], metric_, deadline=start + SEARCH_SHARE * config.time_limit,
+    budget = config.time_limit
+
+    def reserve(best):
+        return reserve_seconds(best, ws, budget) if config.refit else 0.0
+
+    search = Search(ws, chosen[0], metric_, deadline=start + SEARCH_SHARE * budget,
                     n_threads=config.n_jobs, seed=config.seed, max_trials=config.max_trials,
-                    on_event=on_event)
+                    on_event=on_event, reserve=reserve)
     results = search.run()
-    pipeline, weights, ensemble = _ensemble(results, ws, metric_, schema, task_, config.seed,
-                                            deadline=start + ENSEMBLE_SHARE * config.time_limit)
+    kept, ensemble = _select(results, ws, metric_, config.seed, deadline=max(
+        time.monotonic() + 0.02 * budget, start + ENSEMBLE_SHARE * budget - reserve(search.best)))
+    refits = {}
+    if config.refit:
+        t0 = time.monotonic()
+        refits = refit_members([r for r, _ in kept], ws, n_threads=config.n_jobs,
+                               seed=config.seed, deadline=start + REFIT_SHARE * budget)
+        ensemble["refit_time"] = round(time.monotonic() - t0, 3)
+    ensemble["refit"] = {r.name: r.name in refits for r, _ in kept}
+    pipeline = _pipeline(kept, refits, ws, schema, task_, metric_)
+    weights = ensemble["weights"]
     leaderboard = make_leaderboard(results, weights, ensemble)
     manifest = _manifest(config, df, schema, task_, metric_, ws, results, ensemble, start)
     pipeline.info = {"cv_strategy": ws.folds.strategy, "notices": notices}
@@ -173,7 +192,8 @@ def _workspace(df: pd.DataFrame, schema: Schema, task, config: FitConfig) -> Wor
     return Workspace(df[schema.features], y, task.kind, task.n_classes, columns, folds, config.seed)
 
 
-def _ensemble(results, ws: Workspace, metric: Metric, schema, task, seed, deadline: float):
+def _select(results, ws: Workspace, metric: Metric, seed, deadline: float):
+    """Greedy ensemble selection over the out-of-fold outputs of the best trials."""
     ok = sorted((r for r in results if r.status == "ok"), key=lambda r: r.loss)
     if not ok:
         reasons = "; ".join(f"{r.name}: {r.status} ({r.reason})" for r in results[:8]) or "no trial ran"
@@ -185,21 +205,30 @@ def _ensemble(results, ws: Workspace, metric: Metric, schema, task, seed, deadli
     mask = ws.folds.validated
     weights_arr, _ = greedy_selection([r.oof[mask] for r in candidates], ws.y[mask], metric,
                                       seed=seed, deadline=deadline)
-    kept = [(r, w) for r, w in zip(candidates, weights_arr) if w > 0]
+    kept = [(r, float(w)) for r, w in zip(candidates, weights_arr) if w > 0]
     blended = sum(w * r.oof[mask] for r, w in kept)
     loss = metric.loss(ws.y[mask], blended)
     if loss > candidates[0].loss:  # subsampled selection can be worse on all rows
         kept, loss = [(candidates[0], 1.0)], candidates[0].loss
-    members = [Member(r.name, r.family, float(w), r.models) for r, w in kept]
-    profiles = {get_family(m.family).profile for m in members}
-    pipeline = FittedPipeline(schema, task, metric.name,
-                              {p: ws.preprocessors(p) for p in sorted(profiles)}, members)
-    weights = {r.name: float(w) for r, w in kept}
     ensemble = {"score": -loss if metric.greater_is_better else loss, "loss": loss,
-                "weights": weights, "fit_time": round(time.monotonic() - t0, 3),
+                "weights": {r.name: w for r, w in kept}, "fit_time": round(time.monotonic() - t0, 3),
                 "rows_per_s": combined_rows_per_s([r.predict_rows_per_s for r, _ in kept])}
+    return kept, ensemble
+
+
+def _pipeline(kept, refits, ws: Workspace, schema, task, metric: Metric) -> FittedPipeline:
+    """The final model: refit members use all-row preprocessors, the others their folds'."""
+    members = []
+    for r, w in kept:
+        refit = refits.get(r.name)
+        members.append(Member(r.name, r.family, w, [refit.model] if refit else r.models,
+                              refit=refit is not None))
+    fold_profiles = sorted({get_family(m.family).profile for m in members if not m.refit})
+    full_profiles = sorted({get_family(m.family).profile for m in members if m.refit})
+    pipeline = FittedPipeline(schema, task, metric.name, {p: ws.preprocessors(p) for p in fold_profiles},
+                              members, full_preprocessors={p: ws.full_preprocessor(p) for p in full_profiles})
     ws.release()
-    return pipeline, weights, ensemble
+    return pipeline
 
 
 def _fingerprint(df: pd.DataFrame) -> str:
@@ -236,5 +265,7 @@ def _manifest(config, df, schema, task, metric, ws, results, ensemble, start) ->
                    "failed": sum(r.status == "failed" for r in results),
                    "timeout": sum(r.status == "timeout" for r in results)},
         "budget": {"limit_s": config.time_limit, "search_s": round(sum(r.fit_time for r in results), 3),
-                   "ensemble_s": ensemble["fit_time"], "elapsed_before_save_s": round(elapsed, 3)},
+                   "ensemble_s": ensemble["fit_time"], "refit_s": ensemble.get("refit_time", 0.0),
+                   "elapsed_before_save_s": round(elapsed, 3)},
+        "refit": ensemble["refit"],
     }

@@ -25,6 +25,7 @@ class FitConfig:
     holdout_rows: int = 100_000
     groups: str | None = None
     time_column: str | None = None
+    refit: bool = True
     ignore: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     text: tuple[str, ...] = ()

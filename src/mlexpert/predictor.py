@@ -1,9 +1,11 @@
-"""The fitted model: schema checks, fold preprocessors, and a weighted ensemble of members.
+"""The fitted model: schema checks, preprocessors, and a weighted ensemble of members.
 
-Final-model policy: members are **not refit** on all rows. Each member keeps the models
-trained on its k folds and averages them (k-fold bagging, as AutoGluon does): it costs no
-extra time within the budget, every fold model saw (k-1)/k of the data, and averaging
-reduces variance. With a holdout split, the single model trained on 80% is kept.
+Final-model policy: every ensemble member is **refit on all rows** when the budget allows
+(see :mod:`mlexpert.search.refit`): one model, trained on every row, with the number of
+iterations early stopping chose in the folds. A member whose refit would not finish in
+time keeps the models trained on its k folds and averages them (k-fold bagging); with a
+holdout split, that is the single model trained on 80% of the rows. ``Member.refit`` says
+which; ``fit(..., refit=False)`` always keeps the fold models.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ class Member:
     name: str
     family: str
     weight: float
-    models: list
+    models: list  # one model per fold, or a single model when refit
+    refit: bool = False  # True: models[0] was trained on all rows
+
+    def __setstate__(self, state):  # models saved before refits existed
+        self.__dict__.update({"refit": False, **state})
 
 
 @dataclass
@@ -40,16 +46,25 @@ class FittedPipeline:
     preprocessors: dict[str, list]  # profile -> one fitted TablePreprocessor per fold
     members: list[Member]
     info: dict = field(default_factory=dict)
+    full_preprocessors: dict = field(default_factory=dict)  # profile -> fitted on all rows
+
+    def __setstate__(self, state):  # models saved before refits existed
+        self.__dict__.update({"full_preprocessors": {}, **state})
 
     def predict_output(self, X: pd.DataFrame) -> np.ndarray:
         """Probabilities (n, k) for classification, values (n,) for regression."""
         X = prepare_prediction_table(X, self.schema)
-        encoded = {p: [pp.transform(X) for pp in pps] for p, pps in self.preprocessors.items()}
+        encoded: dict[tuple[str, bool], list] = {}
         total = None
         for member in self.members:
             family = get_family(member.family)
-            folds = encoded[family.profile]
-            out = sum(family.predict(m, folds[i], self.task.kind) for i, m in enumerate(member.models))
+            key = (family.profile, member.refit)
+            if key not in encoded:
+                pps = ([self.full_preprocessors[family.profile]] if member.refit
+                       else self.preprocessors[family.profile])
+                encoded[key] = [pp.transform(X) for pp in pps]
+            inputs = encoded[key]
+            out = sum(family.predict(m, inputs[i], self.task.kind) for i, m in enumerate(member.models))
             out = member.weight * out / len(member.models)
             total = out if total is None else total + out
         return total

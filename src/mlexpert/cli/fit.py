@@ -29,6 +29,7 @@ def fit_command(
     folds: Annotated[int, typer.Option(help="Number of cross-validation folds.")] = 5,
     groups: Annotated[Optional[str], typer.Option(help="Column of groups kept together in folds.")] = None,
     time_column: Annotated[Optional[str], typer.Option(help="Column giving time order: validate on later rows.")] = None,
+    refit: Annotated[bool, typer.Option("--refit/--no-refit", help="Refit the final models on all rows when time allows, or keep and average the fold models.")] = True,
     ignore: Annotated[Optional[list[str]], typer.Option(help="Columns to leave out.")] = None,
     categorical: Annotated[Optional[list[str]], typer.Option(help="Columns to treat as categories.")] = None,
     text: Annotated[Optional[list[str]], typer.Option(help="Columns to treat as free text.")] = None,
@@ -49,7 +50,7 @@ def fit_command(
                 data, target=target, sql=sql, db=db, task=task, metric=metric, time_limit=budget,
                 seed=seed, n_jobs=jobs, families=split_names(families) or None,
                 max_trials=max_trials, n_folds=folds, groups=groups, time_column=time_column,
-                ignore=split_names(ignore), categorical=split_names(categorical),
+                refit=refit, ignore=split_names(ignore), categorical=split_names(categorical),
                 text=split_names(text), datetime=split_names(datetime), keep=split_names(keep),
                 out=out, on_event=display.on_event,
             )
@@ -65,6 +66,8 @@ def _report(result, out: Path, quiet: bool) -> None:
         b = m["budget"]
         console.print(
             f"Budget: {b['limit_s']:.0f}s; trials {b['search_s']:.1f}s, ensemble {b['ensemble_s']:.1f}s, "
+            f"refits {b.get('refit_s', 0.0):.1f}s ({sum(m.get('refit', {}).values())} of "
+            f"{len(m.get('refit', {}))} members on all rows), "
             f"total {b['total_s']:.1f}s. Trials: {m['trials']['ok']} ok, {m['trials']['failed']} failed, "
             f"{m['trials']['timeout']} stopped by the clock."
         )

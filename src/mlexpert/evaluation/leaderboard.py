@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 COLUMNS = ["rank", "model", "family", "stage", "status", "score", "score_std", "fit_time_s",
-           "predict_rows_per_s", "weight", "params", "info", "reason"]
+           "predict_rows_per_s", "weight", "final_model", "params", "info", "reason"]
 
 
 def make_leaderboard(results: list, weights: dict[str, float], ensemble: dict | None) -> pd.DataFrame:
@@ -19,12 +19,13 @@ def make_leaderboard(results: list, weights: dict[str, float], ensemble: dict | 
         rows.append({"model": "ensemble", "family": "ensemble", "stage": "ensemble", "status": "ok",
                      "score": ensemble["score"], "score_std": np.nan,
                      "fit_time_s": ensemble["fit_time"], "predict_rows_per_s": ensemble["rows_per_s"],
-                     "weight": 1.0, "params": json.dumps(ensemble["weights"]), "info": "",
+                     "weight": 1.0, "final_model": "", "params": json.dumps(ensemble["weights"]), "info": "",
                      "reason": "", "_loss": ensemble["loss"]})
     for r in results:
         rows.append({"model": r.name, "family": r.family, "stage": r.stage, "status": r.status,
                      "score": r.score, "score_std": r.score_std, "fit_time_s": round(r.fit_time, 3),
                      "predict_rows_per_s": r.predict_rows_per_s, "weight": weights.get(r.name, 0.0),
+                     "final_model": _final_model(r.name, ensemble),
                      "params": json.dumps(r.params, default=str), "info": json.dumps(r.info, default=str),
                      "reason": r.reason, "_loss": r.loss if r.status == "ok" else math.inf})
     frame = pd.DataFrame(rows, columns=COLUMNS + ["_loss"])
@@ -34,6 +35,14 @@ def make_leaderboard(results: list, weights: dict[str, float], ensemble: dict | 
     frame = frame.drop(columns=["_loss", "_failed", "_ens"]).reset_index(drop=True)
     frame["rank"] = np.arange(1, len(frame) + 1)
     return frame
+
+
+def _final_model(name: str, ensemble: dict | None) -> str:
+    """How an ensemble member predicts: refit on all rows, or its fold models averaged."""
+    refit = (ensemble or {}).get("refit", {})
+    if name not in refit:
+        return ""
+    return "all rows" if refit[name] else "fold average"
 
 
 def combined_rows_per_s(rates: list[float]) -> float:

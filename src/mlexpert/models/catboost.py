@@ -9,7 +9,9 @@ import pandas as pd
 
 from ..features._frame import MISSING_TOKEN
 from ..utils._optional import import_optional
-from ._base import MAX_ROUNDS, FitContext, ModelFamily, align_classes, as_probabilities
+from ._base import (
+    MAX_ROUNDS, FitContext, ModelFamily, align_classes, as_probabilities, scaled_count,
+)
 from .registry import register
 
 _LOSS = {"binary": "Logloss", "multiclass": "MultiClass", "regression": "RMSE"}
@@ -79,6 +81,9 @@ class CatBoostFamily(ModelFamily):
     def describe(self, model):
         best = model.get_best_iteration()
         return {"iterations": int(best) + 1 if best is not None else int(model.tree_count_)}
+
+    def refit_params(self, params, fold_infos, data_ratio):
+        return {**params, "iterations": scaled_count(fold_infos, "iterations", data_ratio)}
 
 
 def _patience(learning_rate: float | None) -> int:

@@ -71,6 +71,9 @@ class _ForestFamily(ModelFamily):
     def describe(self, model):
         return {"trees": len(model["model"].estimators_)}
 
+    def refit_params(self, params, fold_infos, data_ratio):
+        return {**params, "n_estimators": max(info["trees"] for info in fold_infos)}
+
 
 def _grow(model, X, y, n_trees: int, ctx: FitContext):
     """Add trees in chunks until ``n_trees`` or until the next chunk would pass the deadline.

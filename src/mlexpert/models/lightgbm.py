@@ -7,7 +7,9 @@ import time
 import numpy as np
 
 from ..utils._optional import import_optional
-from ._base import MAX_ROUNDS, FitContext, ModelFamily, as_probabilities, early_stopping_rounds
+from ._base import (
+    MAX_ROUNDS, FitContext, ModelFamily, as_probabilities, early_stopping_rounds, scaled_count,
+)
 from .registry import register
 
 _OBJECTIVE = {"binary": ("binary", "binary_logloss"), "multiclass": ("multiclass", "multi_logloss"),
@@ -79,6 +81,9 @@ class LightGBMFamily(ModelFamily):
 
     def describe(self, model):
         return {"iterations": int(model.best_iteration or model.current_iteration())}
+
+    def refit_params(self, params, fold_infos, data_ratio):
+        return {**params, "n_estimators": scaled_count(fold_infos, "iterations", data_ratio)}
 
 
 def _deadline_callback(lgb, deadline: float, evals: dict):

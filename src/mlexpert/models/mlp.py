@@ -12,7 +12,7 @@ import threading
 import numpy as np
 
 from ..utils._optional import import_optional
-from ._base import FitContext, ModelFamily, as_probabilities, deadline_reached
+from ._base import FitContext, ModelFamily, as_probabilities, deadline_reached, scaled_count
 from .registry import register
 
 MAX_EPOCHS = 100  # schedule horizon; early stopping usually ends training much sooner
@@ -85,6 +85,9 @@ class MLPFamily(ModelFamily):
 
     def describe(self, model):
         return {"epochs": model["epochs"], "stopped_by": model["stopped_by"]}
+
+    def refit_params(self, params, fold_infos, data_ratio):
+        return {**params, "epochs": scaled_count(fold_infos, "epochs", data_ratio)}
 
 
 def _tensors(torch, X) -> tuple:

@@ -7,7 +7,9 @@ import time
 import numpy as np
 
 from ..utils._optional import import_optional
-from ._base import MAX_ROUNDS, FitContext, ModelFamily, as_probabilities, early_stopping_rounds
+from ._base import (
+    MAX_ROUNDS, FitContext, ModelFamily, as_probabilities, early_stopping_rounds, scaled_count,
+)
 from .registry import register
 
 _OBJECTIVE = {"binary": ("binary:logistic", "logloss"), "multiclass": ("multi:softprob", "mlogloss"),
@@ -84,6 +86,9 @@ class XGBoostFamily(ModelFamily):
     def describe(self, model):
         best = model.attr("best_iteration")
         return {"iterations": int(best) + 1 if best is not None else int(model.num_boosted_rounds())}
+
+    def refit_params(self, params, fold_infos, data_ratio):
+        return {**params, "n_estimators": scaled_count(fold_infos, "iterations", data_ratio)}
 
 
 def _deadline_callback(xgb, deadline: float):

@@ -45,7 +45,8 @@ class Search:
 
     def __init__(self, ws: Workspace, families: list[ModelFamily], metric: Metric, *,
                  deadline: float, n_threads: int, seed: int, max_trials: int | None = None,
-                 on_event: Callable[[SearchEvent], None] | None = None):
+                 on_event: Callable[[SearchEvent], None] | None = None,
+                 reserve: Callable[[TrialResult | None], float] | None = None):
         self.ws = ws
         self.families = families
         self.metric = metric
@@ -54,11 +55,17 @@ class Search:
         self.seed = seed
         self.max_trials = max_trials
         self.on_event = on_event
+        self.reserve = reserve or (lambda best: 0.0)
         self.results: list[TrialResult] = []
 
     # -- bookkeeping -------------------------------------------------------------------
+    @property
+    def end(self) -> float:
+        """The search deadline, less the time held back to refit the best trial."""
+        return self.deadline - self.reserve(self.best)
+
     def seconds_left(self) -> float:
-        return self.deadline - time.monotonic()
+        return self.end - time.monotonic()
 
     def _done(self) -> bool:
         limit_hit = self.max_trials is not None and len(self.results) >= self.max_trials
@@ -74,11 +81,12 @@ class Search:
             share = max(share, FIRST_SHARE)
         left = self.seconds_left()
         trial_deadline = time.monotonic() + max(left * share, min(left, MIN_TRIAL_SECONDS * 4))
-        trial_deadline = min(trial_deadline, self.deadline)
+        end = self.end
+        trial_deadline = min(trial_deadline, end)
         trial_id = len(self.results) + 1
         result = run_trial(trial_id, family, params, stage, self.ws, self.metric,
                            n_threads=self.n_threads, seed=self.seed + trial_id,
-                           deadline=trial_deadline, hard_deadline=self.deadline)
+                           deadline=trial_deadline, hard_deadline=end)
         self.results.append(result)
         self._prune()
         if self.on_event:

@@ -31,6 +31,7 @@ class TrialResult:
     loss: float = float("inf")
     fit_time: float = 0.0
     predict_rows_per_s: float = float("nan")
+    fold_seconds: float = float("nan")  # wall time of one fold fit (one batch of parallel folds)
     info: dict = field(default_factory=dict)
     oof: np.ndarray | None = field(default=None, repr=False)
     models: list = field(default_factory=list, repr=False)
@@ -70,6 +71,7 @@ def run_trial(trial_id: int, family: ModelFamily, params: dict, stage: str, ws: 
 
 MIN_FOLD_SECONDS = 0.25
 PARALLEL_FOLDS_MAX_CELLS = 2_000_000
+SHARE_THREADS_MIN_CELLS = 200_000
 
 
 class _TrialTimeout(Exception):
@@ -80,17 +82,17 @@ def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
     shape = (ws.n_rows, ws.n_classes) if ws.n_classes else (ws.n_rows,)
     oof = np.full(shape, np.nan)
     k = len(ws.folds)
-    lanes = fold_lanes(ws.n_rows * max(ws.n_features, 1), n_threads, k)
-    threads = max(1, n_threads // lanes)
-    predict_time, predicted, models = 0.0, 0, [None] * k
+    cells = ws.n_rows * max(ws.n_features, 1)
+    lanes = fold_lanes(cells, n_threads, k)
+    predict_time, predicted, models, batch_times = 0.0, 0, [None] * k, []
 
-    def fit_one(j, fold, fold_deadline):
+    def fit_one(j, fold, fold_deadline, threads):
         ctx = FitContext(ws.task, ws.n_classes, threads, seed + j, fold_deadline)
         model = family.fit(fold.X_train, fold.y_train, result.params, ctx, fold.X_valid, fold.y_valid)
         t0 = time.monotonic()
         return model, family.predict(model, fold.X_valid, ws.task), time.monotonic() - t0
 
-    with threadpool_limits(threads), ThreadPoolExecutor(lanes) as pool:
+    with ThreadPoolExecutor(lanes) as pool:
         for first in range(0, k, lanes):
             if time.monotonic() >= hard_deadline:
                 raise _TrialTimeout(f"stopped by the clock before fold {first + 1}/{k}")
@@ -101,7 +103,14 @@ def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
             now = time.monotonic()
             slot = max((deadline - now) / math.ceil((k - first) / lanes), MIN_FOLD_SECONDS)
             fold_deadline = min(now + slot, hard_deadline)
-            outs = list(pool.map(fit_one, batch, folds, [fold_deadline] * len(batch)))
+            # a last, smaller batch (5 folds on 2 lanes: 2 + 2 + 1) shares out every thread,
+            # unless the table is so small that more threads would only slow it down
+            share = len(batch) < lanes and cells >= SHARE_THREADS_MIN_CELLS
+            threads = max(1, n_threads // (len(batch) if share else lanes))
+            with threadpool_limits(threads):
+                outs = list(pool.map(fit_one, batch, folds, [fold_deadline] * len(batch),
+                                     [threads] * len(batch)))
+            batch_times.append(time.monotonic() - now)
             for j, fold, (model, out, seconds) in zip(batch, folds, outs):
                 oof[fold.valid_index] = out
                 models[j] = model
@@ -109,6 +118,7 @@ def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
                 predicted += len(fold.valid_index)
     result.models = models
     result.oof = oof
+    result.fold_seconds = float(np.mean(batch_times))
     result.predict_rows_per_s = predicted / max(predict_time, 1e-9)
     infos = [family.describe(m) for m in result.models]
     if infos and infos[0]:

@@ -36,6 +36,7 @@ class Workspace:
     folds: Folds
     seed: int = 0
     _cache: dict = field(default_factory=dict, repr=False)
+    _full: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -56,9 +57,21 @@ class Workspace:
             self._cache[key] = FoldView(pp, X_train, self.y[tr], X_valid, self.y[va], va)
         return self._cache[key]
 
+    def full(self, profile: str):
+        """Every row encoded by a preprocessor fitted on every row (for refits)."""
+        if profile not in self._full:
+            pp = TablePreprocessor(columns=self.columns, profile=profile, task=self.task,
+                                   random_state=self.seed)
+            self._full[profile] = (pp, pp.fit_transform(self.X, self.y))
+        return self._full[profile][1]
+
+    def full_preprocessor(self, profile: str) -> TablePreprocessor:
+        return self._full[profile][0]
+
     def preprocessors(self, profile: str) -> list[TablePreprocessor]:
         return [self.fold(profile, i).preprocessor for i in range(len(self.folds))]
 
     def release(self) -> None:
         """Drop the encoded matrices (keeping fitted preprocessors is done by the caller)."""
         self._cache.clear()
+        self._full = {p: (pp, None) for p, (pp, _) in self._full.items()}

@@ -1,0 +1,85 @@
+"""Final models: refit the ensemble's members on every training row when time allows.
+
+During the search each trial trains one model per fold, on (k-1)/k of the rows (or 80%
+with a holdout), with early stopping on the held-out fold. After ensemble selection the
+chosen members are refit on all rows with the iteration counts that early stopping found
+(grown a little for the extra data), in order of ensemble weight. A member whose refit
+cannot finish before the deadline keeps its fold models, which are averaged: a refit
+stopped half-way would be worse than either.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from ..models._base import FitContext
+from ..models.registry import get_family
+from .trial import TrialResult
+from .workspace import Workspace
+
+MAX_REFIT_SHARE = 0.35  # never hold back more than this share of the budget for refits
+SAFETY = 1.3  # estimates are inflated by this factor before a refit is started
+ENCODE_SECONDS_PER_CELL = 2e-7  # rough cost of fitting a preprocessor on all rows
+
+
+@dataclass
+class Refit:
+    """A member refit on all rows: the model and how long it took."""
+
+    model: object
+    seconds: float
+
+
+def data_ratio(ws: Workspace) -> float:
+    """All rows over the mean training rows of a fold."""
+    return ws.n_rows / float(np.mean([len(tr) for tr, _ in ws.folds.splits]))
+
+
+def estimate_seconds(result: TrialResult, ws: Workspace) -> float:
+    """Expected wall time to refit ``result`` on all rows (from its fold fits)."""
+    if not math.isfinite(result.fold_seconds):
+        return math.inf
+    encode = ENCODE_SECONDS_PER_CELL * ws.n_rows * max(ws.n_features, 1)
+    return SAFETY * (result.fold_seconds * data_ratio(ws) + encode)
+
+
+def reserve_seconds(best: TrialResult | None, ws: Workspace, budget: float) -> float:
+    """Time the search leaves for refitting the best trial (0 when it would not fit anyway)."""
+    if best is None:
+        return 0.0
+    need = estimate_seconds(best, ws)
+    return need if need <= MAX_REFIT_SHARE * budget else 0.0
+
+
+def refit_members(results: list[TrialResult], ws: Workspace, *, n_threads: int, seed: int,
+                  deadline: float) -> dict[str, Refit]:
+    """Refit ``results`` (best first) on all rows; skip those that would miss ``deadline``.
+
+    Returns the refits that finished, by trial name; their preprocessors, fitted on all
+    rows, are ``ws.full_preprocessor(profile)``.
+    """
+    refits: dict[str, Refit] = {}
+    ratio = data_ratio(ws)
+    for result in results:
+        start = time.monotonic()
+        if start + estimate_seconds(result, ws) > deadline:
+            continue
+        family = get_family(result.family)
+        try:
+            X = ws.full(family.profile)
+            infos = [family.describe(m) for m in result.models]
+            params = family.refit_params(result.params, infos, ratio)
+            ctx = FitContext(ws.task, ws.n_classes, n_threads, seed, deadline)
+            with threadpool_limits(n_threads):
+                model = family.fit(X, ws.y, params, ctx)
+        except Exception:  # the fold models remain: a failed refit is never fatal
+            continue
+        if time.monotonic() < deadline:  # iterative learners only return early at the deadline
+            refits[result.name] = Refit(model, time.monotonic() - start)
+    return refits
+

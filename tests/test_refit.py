@@ -1,0 +1,94 @@
+"""Final models refit on all rows: when, how many rounds, and the fallback to fold models."""
+
+import json
+import math
+import time
+
+import numpy as np
+import pytest
+
+import mlexpert
+from mlexpert.models._base import scaled_count
+from mlexpert.models.registry import get_family
+from mlexpert.search.refit import MAX_REFIT_SHARE, estimate_seconds, refit_members, reserve_seconds
+from mlexpert.search.trial import TrialResult
+
+from .conftest import load_shared
+
+
+@pytest.fixture(scope="module")
+def penguins():
+    return load_shared("penguins").dropna(subset=["species"])
+
+
+def test_scaled_count_grows_rounds_by_half_the_extra_data():
+    infos = [{"iterations": 100}, {"iterations": 200}]
+    assert scaled_count(infos, "iterations", 1.25) == round(150 * 1.125)
+    assert scaled_count(infos, "iterations", 1.0) == 150
+    assert scaled_count([{"epochs": 0}], "epochs", 1.25) == 1
+
+
+def test_members_are_refit_on_all_rows_with_the_rounds_early_stopping_found(penguins, tmp_path):
+    result = mlexpert.fit(penguins, target="species", time_limit=60, families=("lightgbm", "linear"),
+                          max_trials=3, n_jobs=1, seed=0)
+    members = result.pipeline.members
+    assert members and all(m.refit and len(m.models) == 1 for m in members)
+    assert all(result.manifest["refit"].values())
+    board = result.leaderboard.set_index("model")
+    for m in members:
+        assert board.loc[m.name, "final_model"] == "all rows"
+        if m.family == "lightgbm":
+            folds = json.loads(board.loc[m.name, "info"])["iterations"]
+            ratio = len(penguins) / (len(penguins) * 4 / 5)
+            expected = scaled_count([{"iterations": i} for i in folds], "iterations", ratio)
+            assert abs(m.models[0].current_iteration() - expected) <= 1
+    assert result.pipeline.preprocessors == {}  # no fold preprocessors are kept
+    proba = result.predict_proba(penguins)
+    assert (proba.to_numpy().argmax(axis=1) == result.pipeline.task.encode(penguins["species"])).mean() > 0.95
+    loaded = mlexpert.load(result.save(tmp_path / "model"))
+    np.testing.assert_allclose(loaded.predict_proba(penguins).to_numpy(), proba.to_numpy())
+    assert result.manifest["budget"]["refit_s"] >= 0
+
+
+def test_no_refit_keeps_and_averages_the_fold_models(penguins):
+    result = mlexpert.fit(penguins, target="species", time_limit=60, families=("lightgbm",),
+                          max_trials=1, n_jobs=1, refit=False)
+    (member,) = result.pipeline.members
+    assert not member.refit and len(member.models) == 5
+    assert result.leaderboard.loc[1, "final_model"] == "fold average"
+    assert result.pipeline.full_preprocessors == {}
+
+
+def test_refit_works_with_a_holdout_split(penguins):
+    result = mlexpert.fit(penguins, target="species", time_limit=60, families=("lightgbm",),
+                          max_trials=1, n_jobs=1, holdout_rows=100)
+    assert "holdout" in result.manifest["cv_strategy"]
+    assert result.pipeline.members[0].refit
+
+
+def test_a_refit_that_cannot_finish_in_time_is_skipped(penguins):
+    from mlexpert.data.schema import infer_schema
+    from mlexpert.evaluation.metrics import get_metric
+    from mlexpert.search.cv import make_folds
+    from mlexpert.search.trial import run_trial
+    from mlexpert.search.workspace import Workspace
+    from mlexpert.task import infer_task
+
+    schema = infer_schema(penguins, "species")
+    task = infer_task(penguins["species"], None)
+    y = task.encode(penguins["species"])
+    columns = {k: schema.names(k) for k in ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")}
+    folds = make_folds(y, classification=True, n_folds=3, seed=0, n_features=len(schema.features))
+    ws = Workspace(penguins[schema.features], y, task.kind, task.n_classes, columns, folds)
+    trial = run_trial(1, get_family("lightgbm"), {"learning_rate": 0.1}, "default", ws,
+                      get_metric(None, task.kind), n_threads=1, seed=0, deadline=time.monotonic() + 30)
+    assert trial.status == "ok" and math.isfinite(estimate_seconds(trial, ws))
+    assert refit_members([trial], ws, n_threads=1, seed=0, deadline=time.monotonic()) == {}
+    done = refit_members([trial], ws, n_threads=1, seed=0, deadline=time.monotonic() + 30)
+    assert list(done) == [trial.name]
+    # the search holds time back only when the refit fits within its share of the budget
+    need = estimate_seconds(trial, ws)
+    assert reserve_seconds(trial, ws, budget=need / MAX_REFIT_SHARE * 2) == pytest.approx(need)
+    assert reserve_seconds(trial, ws, budget=need / MAX_REFIT_SHARE / 2) == 0.0
+    assert reserve_seconds(None, ws, budget=60) == 0.0
+    assert reserve_seconds(TrialResult(2, "lightgbm", {}, "default"), ws, budget=60) == 0.0
