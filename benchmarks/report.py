@@ -110,6 +110,17 @@ def ranks(row: dict[str, dict | None]) -> dict[str, float]:
     return out
 
 
+def normalised(row: dict[str, dict | None]) -> dict[str, float]:
+    """Per framework on one dataset: 1 = best score, 0 = worst (a failure scores 0)."""
+    values = {f: d["primary"]["value"] for f, d in row.items() if _ok(d)}
+    if not values:
+        return {f: 0.0 for f in row}
+    sign = 1.0 if next(d for d in row.values() if _ok(d))["primary"]["greater_is_better"] else -1.0
+    lo, hi = min(sign * v for v in values.values()), max(sign * v for v in values.values())
+    return {f: (sign * values[f] - lo) / (hi - lo) if f in values and hi > lo else float(f in values)
+            for f in row}
+
+
 # ---------------------------------------------------------------- formatting
 
 def fmt_value(v) -> str:
@@ -217,10 +228,22 @@ def budget_block(label: str, by_framework: dict[str, dict[str, dict]], main: str
     lines.append("")
     missing = [ds for ds in datasets if ds not in complete]
     rank_sum = {f: 0.0 for f in frameworks}
+    norm: dict[str, dict[str, list[float]]] = {f: {} for f in frameworks}  # framework -> task -> scores
     for ds in complete:
-        for f, r in ranks({f: by_framework[f][ds] for f in frameworks}).items():
+        row = {f: by_framework[f][ds] for f in frameworks}
+        task = next(d for d in row.values() if d).get("task", "?")
+        for f, r in ranks(row).items():
             rank_sum[f] += r
-    header = ["framework", "mean rank", "ok", "failures", "over budget", "median fit/budget",
+        for f, v in normalised(row).items():
+            norm[f].setdefault(task, []).append(v)
+    tasks = sorted({t for per in norm.values() for t in per})
+
+    def mean_norm(f, task=None):
+        vals = [v for t, vs in norm[f].items() if task in (None, t) for v in vs]
+        return fmt_num(sum(vals) / len(vals), 2) if vals else "–"
+
+    header = ["framework", "mean rank", "mean normalised score",
+              *[f"normalised: {t}" for t in tasks], "ok", "failures", "over budget", "median fit/budget",
               "median rows/s", "median / max peak MB", "median artifact MB"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for f in frameworks:
@@ -229,7 +252,7 @@ def budget_block(label: str, by_framework: dict[str, dict[str, dict]], main: str
         peaks = [d.get("peak_rss_mb") for d in cells.values() if d.get("peak_rss_mb")]
         lines.append("| " + " | ".join([
             f, fmt_num(rank_sum[f] / len(complete), 2) if complete else "–",
-            str(len(ok)), str(len(cells) - len(ok)), str(sum(_over_budget(d) for d in cells.values())),
+            mean_norm(f), *[mean_norm(f, t) for t in tasks], str(len(ok)), str(len(cells) - len(ok)), str(sum(_over_budget(d) for d in cells.values())),
             fmt_num(_median([d.get("fit_budget_ratio") for d in ok]), 2),
             fmt_rate(_median([d.get("predict_rows_per_s") for d in ok])),
             f"{fmt_num(_median(peaks), 0)} / {fmt_num(max(peaks) if peaks else None, 0)}",
@@ -237,7 +260,8 @@ def budget_block(label: str, by_framework: dict[str, dict[str, dict]], main: str
         ]) + " |")
     lines.append("")
     lines.append(f"Mean rank over the {len(complete)} datasets every framework ran "
-                 "(1 = best; a failure ranks last). Over budget = fit > budget × 1.1 + 5 s "
+                 "(1 = best; a failure ranks last). Normalised score per dataset: 1 = the best "
+                 "framework, 0 = the worst (a failure scores 0). Over budget = fit > budget × 1.1 + 5 s "
                  "or killed.")
     if missing:
         lines.append(f"Not in the ranks (some framework has no cell yet): {', '.join(missing)}.")

@@ -55,7 +55,8 @@ def test_no_refit_keeps_and_averages_the_fold_models(penguins):
                           max_trials=1, n_jobs=1, refit=False)
     (member,) = result.pipeline.members
     assert not member.refit and len(member.models) == 5
-    assert result.leaderboard.loc[1, "final_model"] == "fold average"
+    assert result.manifest["refit_skipped"] == {member.name: "refit disabled"}
+    assert result.leaderboard.loc[1, "final_model"] == "fold average (refit disabled)"
     assert result.pipeline.full_preprocessors == {}
 
 
@@ -83,12 +84,26 @@ def test_a_refit_that_cannot_finish_in_time_is_skipped(penguins):
     trial = run_trial(1, get_family("lightgbm"), {"learning_rate": 0.1}, "default", ws,
                       get_metric(None, task.kind), n_threads=1, seed=0, deadline=time.monotonic() + 30)
     assert trial.status == "ok" and math.isfinite(estimate_seconds(trial, ws))
-    assert refit_members([trial], ws, n_threads=1, seed=0, deadline=time.monotonic()) == {}
-    done = refit_members([trial], ws, n_threads=1, seed=0, deadline=time.monotonic() + 30)
-    assert list(done) == [trial.name]
+    assert refit_members([trial], ws, n_threads=1, seed=0, deadline=time.monotonic()) == (
+        {}, {trial.name: "not enough time left"})
+    done, skipped = refit_members([trial], ws, n_threads=1, seed=0, deadline=time.monotonic() + 30)
+    assert list(done) == [trial.name] and skipped == {}
     # the search holds time back only when the refit fits within its share of the budget
     need = estimate_seconds(trial, ws)
     assert reserve_seconds(trial, ws, budget=need / MAX_REFIT_SHARE * 2) == pytest.approx(need)
     assert reserve_seconds(trial, ws, budget=need / MAX_REFIT_SHARE / 2) == 0.0
     assert reserve_seconds(None, ws, budget=60) == 0.0
     assert reserve_seconds(TrialResult(2, "lightgbm", {}, "default"), ws, budget=60) == 0.0
+
+
+def test_the_first_trial_leaves_room_for_its_own_refit():
+    from mlexpert.search.cv import make_folds
+    from mlexpert.search.refit import SAFETY, first_trial_share
+    from mlexpert.search.workspace import Workspace
+
+    y = np.arange(1000) % 2
+    ws = Workspace(None, y, "binary", 2, {"numeric": ["a", "b"]},
+                   make_folds(y, classification=True, n_folds=5, seed=0, n_features=2))
+    # 5 folds on 2 threads run as 3 batches; the refit costs ~SAFETY * 1.25 batches
+    assert first_trial_share(ws, 2, 0.8) == pytest.approx(0.8 * 3 / (3 + SAFETY * 1.25))
+    assert first_trial_share(ws, 1, 0.8) == pytest.approx(0.8 * 5 / (5 + SAFETY * 1.25))

@@ -28,8 +28,8 @@ from .models.registry import get_family, resolve_families
 from .predictor import FittedPipeline, Member
 from .result import FitResult
 from .search.cv import make_folds
-from .search.refit import refit_members, reserve_seconds
-from .search.searcher import KEEP_TOP, Search, SearchEvent
+from .search.refit import first_trial_share, refit_members, reserve_seconds
+from .search.searcher import FIRST_SHARE, KEEP_TOP, Search, SearchEvent
 from .search.workspace import Workspace
 from .task import infer_task
 
@@ -114,17 +114,21 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
 
     search = Search(ws, chosen[0], metric_, deadline=start + SEARCH_SHARE * budget,
                     n_threads=config.n_jobs, seed=config.seed, max_trials=config.max_trials,
-                    on_event=on_event, reserve=reserve)
+                    on_event=on_event, reserve=reserve,
+                    first_share=first_trial_share(ws, config.n_jobs, FIRST_SHARE) if config.refit
+                    else FIRST_SHARE)
     results = search.run()
     kept, ensemble = _select(results, ws, metric_, config.seed, deadline=max(
-        time.monotonic() + 0.02 * budget, start + ENSEMBLE_SHARE * budget - reserve(search.best)))
-    refits = {}
+        time.monotonic() + 0.02 * budget,
+        min(start + ENSEMBLE_SHARE * budget, start + REFIT_SHARE * budget - reserve(search.best))))
+    refits, skipped = {}, {r.name: "refit disabled" for r, _ in kept}
     if config.refit:
         t0 = time.monotonic()
-        refits = refit_members([r for r, _ in kept], ws, n_threads=config.n_jobs,
-                               seed=config.seed, deadline=start + REFIT_SHARE * budget)
+        refits, skipped = refit_members([r for r, _ in kept], ws, n_threads=config.n_jobs,
+                                        seed=config.seed, deadline=start + REFIT_SHARE * budget)
         ensemble["refit_time"] = round(time.monotonic() - t0, 3)
     ensemble["refit"] = {r.name: r.name in refits for r, _ in kept}
+    ensemble["refit_skipped"] = skipped
     pipeline = _pipeline(kept, refits, ws, schema, task_, metric_)
     weights = ensemble["weights"]
     leaderboard = make_leaderboard(results, weights, ensemble)
@@ -267,5 +271,5 @@ def _manifest(config, df, schema, task, metric, ws, results, ensemble, start) ->
         "budget": {"limit_s": config.time_limit, "search_s": round(sum(r.fit_time for r in results), 3),
                    "ensemble_s": ensemble["fit_time"], "refit_s": ensemble.get("refit_time", 0.0),
                    "elapsed_before_save_s": round(elapsed, 3)},
-        "refit": ensemble["refit"],
+        "refit": ensemble["refit"], "refit_skipped": ensemble["refit_skipped"],
     }

@@ -42,7 +42,10 @@ def _final_model(name: str, ensemble: dict | None) -> str:
     refit = (ensemble or {}).get("refit", {})
     if name not in refit:
         return ""
-    return "all rows" if refit[name] else "fold average"
+    if refit[name]:
+        return "all rows"
+    why = (ensemble or {}).get("refit_skipped", {}).get(name)
+    return f"fold average ({why})" if why else "fold average"
 
 
 def combined_rows_per_s(rates: list[float]) -> float:

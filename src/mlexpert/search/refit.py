@@ -19,11 +19,11 @@ from threadpoolctl import threadpool_limits
 
 from ..models._base import FitContext
 from ..models.registry import get_family
-from .trial import TrialResult
+from .trial import TrialResult, fold_lanes
 from .workspace import Workspace
 
 MAX_REFIT_SHARE = 0.35  # never hold back more than this share of the budget for refits
-SAFETY = 1.3  # estimates are inflated by this factor before a refit is started
+SAFETY = 1.3  # the time held back for a refit is its expected duration times this
 ENCODE_SECONDS_PER_CELL = 2e-7  # rough cost of fitting a preprocessor on all rows
 
 
@@ -48,6 +48,18 @@ def estimate_seconds(result: TrialResult, ws: Workspace) -> float:
     return SAFETY * (result.fold_seconds * data_ratio(ws) + encode)
 
 
+def first_trial_share(ws: Workspace, n_threads: int, total: float) -> float:
+    """Share of the search time for the first trial, leaving room for its own refit.
+
+    The first trial and its refit together aim at ``total`` of the time: a trial of b
+    sequential fold batches takes about b batch-times, its refit about
+    ``SAFETY * data_ratio`` batch-times (5 folds on 2 threads: b = 3, share 0.52 of 0.8).
+    """
+    batches = math.ceil(len(ws.folds) / fold_lanes(ws.n_rows * max(ws.n_features, 1), n_threads,
+                                                      len(ws.folds)))
+    return total * batches / (batches + SAFETY * data_ratio(ws))
+
+
 def reserve_seconds(best: TrialResult | None, ws: Workspace, budget: float) -> float:
     """Time the search leaves for refitting the best trial (0 when it would not fit anyway)."""
     if best is None:
@@ -57,17 +69,19 @@ def reserve_seconds(best: TrialResult | None, ws: Workspace, budget: float) -> f
 
 
 def refit_members(results: list[TrialResult], ws: Workspace, *, n_threads: int, seed: int,
-                  deadline: float) -> dict[str, Refit]:
+                  deadline: float) -> tuple[dict[str, Refit], dict[str, str]]:
     """Refit ``results`` (best first) on all rows; skip those that would miss ``deadline``.
 
-    Returns the refits that finished, by trial name; their preprocessors, fitted on all
-    rows, are ``ws.full_preprocessor(profile)``.
+    Returns the refits that finished, by trial name (their preprocessors, fitted on all
+    rows, are ``ws.full_preprocessor(profile)``), and why the others keep their fold models.
     """
     refits: dict[str, Refit] = {}
+    skipped: dict[str, str] = {}
     ratio = data_ratio(ws)
     for result in results:
         start = time.monotonic()
-        if start + estimate_seconds(result, ws) > deadline:
+        if start + estimate_seconds(result, ws) / SAFETY > deadline:  # expected, not padded
+            skipped[result.name] = "not enough time left"
             continue
         family = get_family(result.family)
         try:
@@ -77,9 +91,11 @@ def refit_members(results: list[TrialResult], ws: Workspace, *, n_threads: int, 
             ctx = FitContext(ws.task, ws.n_classes, n_threads, seed, deadline)
             with threadpool_limits(n_threads):
                 model = family.fit(X, ws.y, params, ctx)
-        except Exception:  # the fold models remain: a failed refit is never fatal
+        except Exception as exc:  # the fold models remain: a failed refit is never fatal
+            skipped[result.name] = f"refit failed: {type(exc).__name__}: {exc}"[:200]
             continue
         if time.monotonic() < deadline:  # iterative learners only return early at the deadline
             refits[result.name] = Refit(model, time.monotonic() - start)
-    return refits
-
+        else:
+            skipped[result.name] = "refit stopped by the clock"
+    return refits, skipped

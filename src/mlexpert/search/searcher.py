@@ -46,7 +46,8 @@ class Search:
     def __init__(self, ws: Workspace, families: list[ModelFamily], metric: Metric, *,
                  deadline: float, n_threads: int, seed: int, max_trials: int | None = None,
                  on_event: Callable[[SearchEvent], None] | None = None,
-                 reserve: Callable[[TrialResult | None], float] | None = None):
+                 reserve: Callable[[TrialResult | None], float] | None = None,
+                 first_share: float = FIRST_SHARE):
         self.ws = ws
         self.families = families
         self.metric = metric
@@ -56,6 +57,7 @@ class Search:
         self.max_trials = max_trials
         self.on_event = on_event
         self.reserve = reserve or (lambda best: 0.0)
+        self.first_share = first_share
         self.results: list[TrialResult] = []
 
     # -- bookkeeping -------------------------------------------------------------------
@@ -78,7 +80,7 @@ class Search:
 
     def _run(self, family: ModelFamily, params: dict, stage: str, share: float) -> TrialResult:
         if self.best is None:  # nothing to fall back on yet: this trial may use most of the time
-            share = max(share, FIRST_SHARE)
+            share = max(share, self.first_share)
         left = self.seconds_left()
         trial_deadline = time.monotonic() + max(left * share, min(left, MIN_TRIAL_SECONDS * 4))
         end = self.end

@@ -71,7 +71,6 @@ def run_trial(trial_id: int, family: ModelFamily, params: dict, stage: str, ws: 
 
 MIN_FOLD_SECONDS = 0.25
 PARALLEL_FOLDS_MAX_CELLS = 2_000_000
-SHARE_THREADS_MIN_CELLS = 200_000
 
 
 class _TrialTimeout(Exception):
@@ -103,10 +102,7 @@ def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
             now = time.monotonic()
             slot = max((deadline - now) / math.ceil((k - first) / lanes), MIN_FOLD_SECONDS)
             fold_deadline = min(now + slot, hard_deadline)
-            # a last, smaller batch (5 folds on 2 lanes: 2 + 2 + 1) shares out every thread,
-            # unless the table is so small that more threads would only slow it down
-            share = len(batch) < lanes and cells >= SHARE_THREADS_MIN_CELLS
-            threads = max(1, n_threads // (len(batch) if share else lanes))
+            threads = max(1, n_threads // lanes)
             with threadpool_limits(threads):
                 outs = list(pool.map(fit_one, batch, folds, [fold_deadline] * len(batch),
                                      [threads] * len(batch)))
