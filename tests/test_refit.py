@@ -107,3 +107,12 @@ def test_the_first_trial_leaves_room_for_its_own_refit():
     # 5 folds on 2 threads run as 3 batches; the refit costs ~SAFETY * 1.25 batches
     assert first_trial_share(ws, 2, 0.8) == pytest.approx(0.8 * 3 / (3 + SAFETY * 1.25))
     assert first_trial_share(ws, 1, 0.8) == pytest.approx(0.8 * 5 / (5 + SAFETY * 1.25))
+
+
+def test_networks_keep_their_fold_models(penguins):
+    pytest.importorskip("torch")
+    result = mlexpert.fit(penguins, target="species", time_limit=60, families=("mlp",),
+                          max_trials=1, n_jobs=1)
+    (member,) = result.pipeline.members
+    assert not member.refit and len(member.models) == 5
+    assert result.manifest["refit_skipped"] == {member.name: "MLP (PyTorch) keeps its fold models"}

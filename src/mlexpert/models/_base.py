@@ -51,6 +51,7 @@ class ModelFamily(ABC):
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
     max_rows: ClassVar[int | None] = None  # skipped above this many training rows
+    refit_final: ClassVar[bool] = True  # refit on all rows after the search (else keep the folds)
 
     @classmethod
     def missing_requirements(cls) -> list[str]:

@@ -39,6 +39,11 @@ class MLPFamily(ModelFamily):
     name = "MLP (PyTorch)"
     priority = 60
     profile = "embedding"
+    # A network's fold models are kept and averaged, never refit: one network on all rows,
+    # trained for a fixed number of epochs, is overconfident on small data where a bag of
+    # five is not (inner-split check: auto_mpg rmse 2.87 refit vs 2.66 bagged, penguins
+    # log loss 0.035 vs 0.018; benchmark penguins 0.22 vs 0.045).
+    refit_final = False
     requires = ("torch",)
     extra = "nn"
 

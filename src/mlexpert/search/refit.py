@@ -62,7 +62,7 @@ def first_trial_share(ws: Workspace, n_threads: int, total: float) -> float:
 
 def reserve_seconds(best: TrialResult | None, ws: Workspace, budget: float) -> float:
     """Time the search leaves for refitting the best trial (0 when it would not fit anyway)."""
-    if best is None:
+    if best is None or not get_family(best.family).refit_final:
         return 0.0
     need = estimate_seconds(best, ws)
     return need if need <= MAX_REFIT_SHARE * budget else 0.0
@@ -80,10 +80,13 @@ def refit_members(results: list[TrialResult], ws: Workspace, *, n_threads: int, 
     ratio = data_ratio(ws)
     for result in results:
         start = time.monotonic()
+        family = get_family(result.family)
+        if not family.refit_final:
+            skipped[result.name] = f"{family.name} keeps its fold models"
+            continue
         if start + estimate_seconds(result, ws) / SAFETY > deadline:  # expected, not padded
             skipped[result.name] = "not enough time left"
             continue
-        family = get_family(result.family)
         try:
             X = ws.full(family.profile)
             infos = [family.describe(m) for m in result.models]
