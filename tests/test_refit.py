@@ -107,6 +107,11 @@ def test_the_first_trial_leaves_room_for_its_own_refit():
     # 5 folds on 2 threads run as 3 batches; the refit costs ~SAFETY * 1.25 batches
     assert first_trial_share(ws, 2, 0.8) == pytest.approx(0.8 * 3 / (3 + SAFETY * 1.25))
     assert first_trial_share(ws, 1, 0.8) == pytest.approx(0.8 * 5 / (5 + SAFETY * 1.25))
+    # a holdout (one batch): the refit would need half the time, so none is planned
+    holdout = make_folds(y, classification=True, n_folds=5, seed=0, n_features=2, holdout_rows=500)
+    assert len(holdout) == 1
+    ws = Workspace(None, y, "binary", 2, {"numeric": ["a", "b"]}, holdout)
+    assert first_trial_share(ws, 2, 0.8) == 0.8
 
 
 def test_networks_keep_their_fold_models(penguins):

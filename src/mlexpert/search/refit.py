@@ -54,10 +54,14 @@ def first_trial_share(ws: Workspace, n_threads: int, total: float) -> float:
     The first trial and its refit together aim at ``total`` of the time: a trial of b
     sequential fold batches takes about b batch-times, its refit about
     ``SAFETY * data_ratio`` batch-times (5 folds on 2 threads: b = 3, share 0.52 of 0.8).
+    When the refit would need more than ``MAX_REFIT_SHARE`` (a holdout: b = 1), no refit
+    is planned and the first trial keeps all of ``total``.
     """
-    batches = math.ceil(len(ws.folds) / fold_lanes(ws.n_rows * max(ws.n_features, 1), n_threads,
-                                                      len(ws.folds)))
-    return total * batches / (batches + SAFETY * data_ratio(ws))
+    cells = ws.n_rows * max(ws.n_features, 1)
+    batches = math.ceil(len(ws.folds) / fold_lanes(cells, n_threads, len(ws.folds)))
+    refit = SAFETY * data_ratio(ws)
+    share = total * batches / (batches + refit)
+    return share if total - share <= MAX_REFIT_SHARE else total
 
 
 def reserve_seconds(best: TrialResult | None, ws: Workspace, budget: float) -> float:
