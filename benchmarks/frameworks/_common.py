@@ -84,6 +84,22 @@ def _versions(packages) -> dict:
     return found
 
 
+def save_pickle(model, directory: Path) -> None:
+    """Save ``model`` as ``directory/model.pkl`` (for frameworks without their own format)."""
+    import pickle
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "model.pkl", "wb") as fh:
+        pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_pickle(directory: Path):
+    import pickle
+
+    with open(directory / "model.pkl", "rb") as fh:
+        return pickle.load(fh)
+
+
 def dir_size(path: Path) -> int:
     path = Path(path)
     if path.is_file():

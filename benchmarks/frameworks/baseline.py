@@ -13,7 +13,6 @@ Preprocessing (the only thing added to the defaults, so HGB can read every table
 
 from __future__ import annotations
 
-import pickle
 import sys
 from pathlib import Path
 
@@ -23,7 +22,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from frameworks._common import Adapter, Spec, run_worker  # noqa: E402
+from frameworks._common import Adapter, Spec, load_pickle, run_worker, save_pickle  # noqa: E402
 
 # imported here so that import time is not counted as fit time
 import pandas as pd  # noqa: E402
@@ -100,15 +99,8 @@ def predict(base: Baseline, X, spec: Spec):
     return base.model.predict_proba(Xt), list(base.model.classes_)
 
 
-def save(base: Baseline, directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "model.pkl", "wb") as fh:
-        pickle.dump(base, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-
 def reload(directory: Path, X, spec: Spec):
-    with open(directory / "model.pkl", "rb") as fh:
-        return predict(pickle.load(fh), X, spec)
+    return predict(load_pickle(directory), X, spec)
 
 
 def info(base: Baseline) -> dict:
@@ -117,7 +109,7 @@ def info(base: Baseline) -> dict:
             "capped_categories": base.capped}
 
 
-ADAPTER = Adapter(name="baseline", fit=fit, predict=predict, save=save, info=info, reload=reload)
+ADAPTER = Adapter(name="baseline", fit=fit, predict=predict, save=save_pickle, info=info, reload=reload)
 
 if __name__ == "__main__":
     sys.exit(run_worker(ADAPTER))

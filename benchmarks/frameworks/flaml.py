@@ -7,7 +7,6 @@ Datetime columns are passed as they are (FLAML expands them itself).
 
 from __future__ import annotations
 
-import pickle
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
-from frameworks._common import Adapter, Spec, run_worker  # noqa: E402
+from frameworks._common import Adapter, Spec, load_pickle, run_worker, save_pickle  # noqa: E402
 
 from flaml import AutoML  # noqa: E402  (imported before timing starts)
 
@@ -39,15 +38,8 @@ def predict(automl, X, spec: Spec):
     return automl.predict_proba(X), [str(c) for c in automl.classes_]
 
 
-def save(automl, directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "model.pkl", "wb") as fh:
-        pickle.dump(automl, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-
 def reload(directory: Path, X, spec: Spec):
-    with open(directory / "model.pkl", "rb") as fh:
-        return predict(pickle.load(fh), X, spec)
+    return predict(load_pickle(directory), X, spec)
 
 
 def info(automl) -> dict:
@@ -55,7 +47,7 @@ def info(automl) -> dict:
             "best_loss": automl.best_loss}
 
 
-ADAPTER = Adapter(name="flaml", fit=fit, predict=predict, save=save, info=info, reload=reload,
+ADAPTER = Adapter(name="flaml", fit=fit, predict=predict, save=save_pickle, info=info, reload=reload,
                   packages=("flaml", "lightgbm", "xgboost"))
 
 if __name__ == "__main__":
