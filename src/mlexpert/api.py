@@ -118,17 +118,12 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
                     first_share=first_trial_share(ws, config.n_jobs, FIRST_SHARE) if config.refit
                     else FIRST_SHARE)
     results = search.run()
-    kept, ensemble = _select(results, ws, metric_, config.seed, deadline=max(
-        time.monotonic() + 0.02 * budget,
-        min(start + ENSEMBLE_SHARE * budget, start + REFIT_SHARE * budget - reserve(search.best))))
-    refits, skipped = {}, {r.name: "refit disabled" for r, _ in kept}
-    if config.refit:
-        t0 = time.monotonic()
-        refits, skipped = refit_members([r for r, _ in kept], ws, n_threads=config.n_jobs,
-                                        seed=config.seed, deadline=start + REFIT_SHARE * budget)
-        ensemble["refit_time"] = round(time.monotonic() - t0, 3)
-    ensemble["refit"] = {r.name: r.name in refits for r, _ in kept}
-    ensemble["refit_skipped"] = skipped
+    # ensemble selection stops early enough to leave the best trial's refit its time
+    select_until = min(start + ENSEMBLE_SHARE * budget,
+                       start + REFIT_SHARE * budget - reserve(search.best))
+    kept, ensemble = _select(results, ws, metric_, config.seed,
+                             deadline=max(time.monotonic() + 0.02 * budget, select_until))
+    refits = _refit(kept, ws, config, ensemble, deadline=start + REFIT_SHARE * budget)
     pipeline = _pipeline(kept, refits, ws, schema, task_, metric_)
     weights = ensemble["weights"]
     leaderboard = make_leaderboard(results, weights, ensemble)
@@ -220,13 +215,26 @@ def _select(results, ws: Workspace, metric: Metric, seed, deadline: float):
     return kept, ensemble
 
 
+def _refit(kept, ws: Workspace, config: FitConfig, ensemble: dict, deadline: float) -> dict:
+    """Refit the kept members on all rows (unless disabled); record what happened."""
+    refits, skipped = {}, {r.name: "refit disabled" for r, _ in kept}
+    if config.refit:
+        t0 = time.monotonic()
+        refits, skipped = refit_members([r for r, _ in kept], ws, n_threads=config.n_jobs,
+                                        seed=config.seed, deadline=deadline)
+        ensemble["refit_time"] = round(time.monotonic() - t0, 3)
+    ensemble["refit"] = {r.name: r.name in refits for r, _ in kept}
+    ensemble["refit_skipped"] = skipped
+    return refits
+
+
 def _pipeline(kept, refits, ws: Workspace, schema, task, metric: Metric) -> FittedPipeline:
     """The final model: refit members use all-row preprocessors, the others their folds'."""
     members = []
     for r, w in kept:
-        refit = refits.get(r.name)
-        members.append(Member(r.name, r.family, w, [refit.model] if refit else r.models,
-                              refit=refit is not None))
+        refit = r.name in refits
+        members.append(Member(r.name, r.family, w, [refits[r.name]] if refit else r.models,
+                              refit=refit))
     fold_profiles = sorted({get_family(m.family).profile for m in members if not m.refit})
     full_profiles = sorted({get_family(m.family).profile for m in members if m.refit})
     pipeline = FittedPipeline(schema, task, metric.name, {p: ws.preprocessors(p) for p in fold_profiles},

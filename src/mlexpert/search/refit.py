@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -25,14 +24,6 @@ from .workspace import Workspace
 MAX_REFIT_SHARE = 0.35  # never hold back more than this share of the budget for refits
 SAFETY = 1.3  # the time held back for a refit is its expected duration times this
 ENCODE_SECONDS_PER_CELL = 2e-7  # rough cost of fitting a preprocessor on all rows
-
-
-@dataclass
-class Refit:
-    """A member refit on all rows: the model and how long it took."""
-
-    model: object
-    seconds: float
 
 
 def data_ratio(ws: Workspace) -> float:
@@ -73,13 +64,13 @@ def reserve_seconds(best: TrialResult | None, ws: Workspace, budget: float) -> f
 
 
 def refit_members(results: list[TrialResult], ws: Workspace, *, n_threads: int, seed: int,
-                  deadline: float) -> tuple[dict[str, Refit], dict[str, str]]:
+                  deadline: float) -> tuple[dict[str, object], dict[str, str]]:
     """Refit ``results`` (best first) on all rows; skip those that would miss ``deadline``.
 
-    Returns the refits that finished, by trial name (their preprocessors, fitted on all
+    Returns the models refit in time, by trial name (their preprocessors, fitted on all
     rows, are ``ws.full_preprocessor(profile)``), and why the others keep their fold models.
     """
-    refits: dict[str, Refit] = {}
+    refits: dict[str, object] = {}
     skipped: dict[str, str] = {}
     ratio = data_ratio(ws)
     for result in results:
@@ -102,7 +93,7 @@ def refit_members(results: list[TrialResult], ws: Workspace, *, n_threads: int, 
             skipped[result.name] = f"refit failed: {type(exc).__name__}: {exc}"[:200]
             continue
         if time.monotonic() < deadline:  # iterative learners only return early at the deadline
-            refits[result.name] = Refit(model, time.monotonic() - start)
+            refits[result.name] = model
         else:
             skipped[result.name] = "refit stopped by the clock"
     return refits, skipped
