@@ -12,16 +12,16 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 
-from .artifacts import load_bundle
+from .artifacts import load_bundle, pickled_size
 from .config import FitConfig
 from .data.ingest import read_table
 from .data.schema import Schema, infer_schema
 from .data.validate import prepare_training_table
-from .ensemble.greedy import greedy_selection
-from .evaluation.leaderboard import combined_rows_per_s, make_leaderboard
+from .ensemble.latency import enforce_cap, measure_candidates, pipeline_latency_ms
+from .ensemble.selection import select_ensemble
+from .evaluation.leaderboard import make_leaderboard
 from .evaluation.metrics import Metric, get_metric
 from .exceptions import InvalidParameterError, MLExpertWarning, NoModelTrainedError
 from .models.registry import get_family, resolve_families
@@ -45,7 +45,7 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         seed: int = 0, n_jobs: int = -1, families: tuple[str, ...] | None = None,
         max_trials: int | None = None, n_folds: int = 5, holdout_rows: int = 100_000,
         groups: str | None = None, time_column: str | None = None, refit: bool = True,
-        ignore: tuple[str, ...] = (), categorical: tuple[str, ...] = (),
+        max_latency_ms: float | None = None, ignore: tuple[str, ...] = (), categorical: tuple[str, ...] = (),
         text: tuple[str, ...] = (), datetime: tuple[str, ...] = (), keep: tuple[str, ...] = (),
         out: str | os.PathLike | None = None,
         on_event: Callable[[SearchEvent], None] | None = None) -> FitResult:
@@ -81,6 +81,10 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     refit : bool
         Refit the ensemble's members on all rows when time allows (the default), or keep
         and average their fold models. See :mod:`mlexpert.predictor`.
+    max_latency_ms : float, optional
+        Cap on the time to predict one row (input checks, preprocessing and every
+        member): the best ensemble under the cap is kept, measured on this machine. The
+        measured latency is in ``result.manifest["latency"]`` either way.
     ignore, categorical, text, datetime, keep : tuple of str
         Column overrides: drop, or force a kind, or keep a column mlexpert would drop.
     out : path, optional
@@ -92,7 +96,8 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     config = FitConfig.build(
         target=target, task=task, metric=metric, time_limit=time_limit, seed=seed, n_jobs=n_jobs,
         families=families, max_trials=max_trials, n_folds=n_folds, holdout_rows=holdout_rows,
-        groups=groups, time_column=time_column, refit=refit, ignore=ignore, categorical=categorical,
+        groups=groups, time_column=time_column, refit=refit, max_latency_ms=max_latency_ms,
+        ignore=ignore, categorical=categorical,
         text=text, datetime=datetime, keep=keep,
     )
     family_keys = resolve_families(config.families)
@@ -121,10 +126,21 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     # ensemble selection stops early enough to leave the best trial's refit its time
     select_until = min(start + ENSEMBLE_SHARE * budget,
                        start + REFIT_SHARE * budget - reserve(search.best))
-    kept, ensemble = _select(results, ws, metric_, config.seed,
-                             deadline=max(time.monotonic() + 0.02 * budget, select_until))
+    latency = None
+    if config.max_latency_ms is not None:
+        latency = measure_candidates(sorted((r for r in results if r.status == "ok"),
+                                            key=lambda r: r.loss)[:KEEP_TOP], ws, schema,
+                                     refit=config.refit, deadline=select_until - 0.01 * budget)
+    kept, ensemble, capped = select_ensemble(results, ws, metric_, config.seed,
+                                             deadline=max(time.monotonic() + 0.02 * budget, select_until),
+                                             latency=latency, cap_ms=config.max_latency_ms)
+    notices += capped
     refits = _refit(kept, ws, config, ensemble, deadline=start + REFIT_SHARE * budget)
     pipeline = _pipeline(kept, refits, ws, schema, task_, metric_)
+    notices += _measure_latency(pipeline, kept, ws, metric_, ensemble, config.max_latency_ms)
+    ensemble["size_mb"] = {m.name: round(pickled_size(m.models) / 1e6, 3) for m in pipeline.members}
+    if latency is not None:
+        ensemble["member_latency_ms"] = {n: round(latency.estimate([n]), 3) for n in latency.member_ms}
     weights = ensemble["weights"]
     leaderboard = make_leaderboard(results, weights, ensemble)
     manifest = _manifest(config, df, schema, task_, metric_, ws, results, ensemble, start)
@@ -191,28 +207,31 @@ def _workspace(df: pd.DataFrame, schema: Schema, task, config: FitConfig) -> Wor
     return Workspace(df[schema.features], y, task.kind, task.n_classes, columns, folds, config.seed)
 
 
-def _select(results, ws: Workspace, metric: Metric, seed, deadline: float):
-    """Greedy ensemble selection over the out-of-fold outputs of the best trials."""
-    ok = sorted((r for r in results if r.status == "ok"), key=lambda r: r.loss)
-    if not ok:
-        reasons = "; ".join(f"{r.name}: {r.status} ({r.reason})" for r in results[:8]) or "no trial ran"
-        raise NoModelTrainedError(
-            f"No model could be trained: {reasons}. Give more time (--time) or fix the data."
-        )
-    t0 = time.monotonic()
-    candidates = ok[:KEEP_TOP]
-    mask = ws.folds.validated
-    weights_arr, _ = greedy_selection([r.oof[mask] for r in candidates], ws.y[mask], metric,
-                                      seed=seed, deadline=deadline)
-    kept = [(r, float(w)) for r, w in zip(candidates, weights_arr) if w > 0]
-    blended = sum(w * r.oof[mask] for r, w in kept)
-    loss = metric.loss(ws.y[mask], blended)
-    if loss > candidates[0].loss:  # subsampled selection can be worse on all rows
-        kept, loss = [(candidates[0], 1.0)], candidates[0].loss
-    ensemble = {"score": -loss if metric.greater_is_better else loss, "loss": loss,
-                "weights": {r.name: w for r, w in kept}, "fit_time": round(time.monotonic() - t0, 3),
-                "rows_per_s": combined_rows_per_s([r.predict_rows_per_s for r, _ in kept])}
-    return kept, ensemble
+def _measure_latency(pipeline: FittedPipeline, kept, ws: Workspace, metric: Metric,
+                     ensemble: dict, cap_ms: float | None) -> list[str]:
+    """Time the final model on one row; under a cap, drop members until it is met."""
+    row = ws.X.iloc[:1]
+    if cap_ms is None:
+        ensemble["latency_ms"] = round(pipeline_latency_ms(pipeline, row), 3)
+        return []
+    latency, dropped = enforce_cap(pipeline, row, cap_ms)
+    ensemble["latency_ms"], ensemble["latency_cap_ms"] = round(latency, 3), cap_ms
+    if dropped:
+        ensemble["latency_dropped"] = dropped
+        weights = {m.name: m.weight for m in pipeline.members}
+        mask = ws.folds.validated
+        blend = sum(weights[r.name] * r.oof[mask] for r, _ in kept if r.name in weights)
+        ensemble["loss"] = metric.loss(ws.y[mask], blend)
+        ensemble["score"] = -ensemble["loss"] if metric.greater_is_better else ensemble["loss"]
+        ensemble["weights"] = weights
+        for name in dropped:
+            ensemble["refit"].pop(name, None)
+            ensemble["refit_skipped"].pop(name, None)
+    if latency > cap_ms:
+        return [f"The final model takes {latency:.1f} ms per row, above --max-latency-ms "
+                f"{cap_ms:g}, even with one member: no faster model was found in time."]
+    return [f"Dropped {len(dropped)} ensemble member(s) to meet --max-latency-ms {cap_ms:g}: "
+            f"{', '.join(dropped)}."] if dropped else []
 
 
 def _refit(kept, ws: Workspace, config: FitConfig, ensemble: dict, deadline: float) -> dict:
@@ -280,4 +299,7 @@ def _manifest(config, df, schema, task, metric, ws, results, ensemble, start) ->
                    "ensemble_s": ensemble["fit_time"], "refit_s": ensemble.get("refit_time", 0.0),
                    "elapsed_before_save_s": round(elapsed, 3)},
         "refit": ensemble["refit"], "refit_skipped": ensemble["refit_skipped"],
+        "latency": {k: ensemble[k] for k in ("latency_ms", "latency_estimate_ms", "latency_cap_ms",
+                                              "latency_dropped") if k in ensemble},
+        "model_size_mb": round(sum(ensemble["size_mb"].values()), 3),
     }

@@ -26,6 +26,7 @@ class FitConfig:
     groups: str | None = None
     time_column: str | None = None
     refit: bool = True
+    max_latency_ms: float | None = None
     ignore: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     text: tuple[str, ...] = ()
@@ -44,6 +45,12 @@ class FitConfig:
         if kwargs.get("n_folds", 5) < 2:
             raise InvalidParameterError(
                 f"The 'n_folds' parameter must be an int >= 2. Got {kwargs['n_folds']!r} instead."
+            )
+        cap = kwargs.get("max_latency_ms")
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, float))
+                                or not cap > 0):
+            raise InvalidParameterError(
+                f"The 'max_latency_ms' parameter must be a number > 0 or None. Got {cap!r} instead."
             )
         max_trials = kwargs.get("max_trials")
         if max_trials is not None and max_trials < 1:

@@ -1,5 +1,5 @@
 """Model directories: versioned, checksummed, relocatable."""
 
-from .bundle import FORMAT_VERSION, load_bundle, save_bundle
+from .bundle import FORMAT_VERSION, load_bundle, pickled_size, save_bundle
 
-__all__ = ["FORMAT_VERSION", "load_bundle", "save_bundle"]
+__all__ = ["FORMAT_VERSION", "load_bundle", "pickled_size", "save_bundle"]

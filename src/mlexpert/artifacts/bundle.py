@@ -42,6 +42,24 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _ByteCounter:
+    """A write-only file that counts bytes instead of keeping them."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def write(self, data) -> int:
+        self.n += len(data)
+        return len(data)
+
+
+def pickled_size(obj) -> int:
+    """Bytes ``obj`` takes in model.pkl, measured without holding the pickle in memory."""
+    counter = _ByteCounter()
+    pickle.dump(obj, counter, protocol=pickle.HIGHEST_PROTOCOL)
+    return counter.n
+
+
 def save_bundle(directory: str | os.PathLike, pipeline, manifest: dict,
                 leaderboard: pd.DataFrame) -> Path:
     """Write the model directory atomically; an existing model directory is replaced."""

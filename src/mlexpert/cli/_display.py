@@ -75,7 +75,8 @@ def leaderboard_table(board: pd.DataFrame, metric: str, limit: int = 15) -> Tabl
     table = Table(title=f"Leaderboard ({metric}, out-of-fold)", title_justify="left")
     for col, justify in [("rank", "right"), ("model", "left"), ("score", "right"),
                          ("± std", "right"), ("fit s", "right"), ("rows/s", "right"),
-                         ("weight", "right"), ("status", "left")]:
+                         ("ms/row", "right"), ("MB", "right"), ("weight", "right"),
+                         ("status", "left")]:
         table.add_column(col, justify=justify, no_wrap=col != "status", overflow="ellipsis",
                          max_width=48 if col == "status" else None)
     shown = board.head(limit)
@@ -84,6 +85,7 @@ def leaderboard_table(board: pd.DataFrame, metric: str, limit: int = 15) -> Tabl
         rate = row.predict_rows_per_s
         table.add_row(str(row.rank), row.model, _fmt(row.score), _fmt(row.score_std),
                       _fmt(row.fit_time_s, 1), "-" if pd.isna(rate) else f"{rate:,.0f}",
+                      _fmt(getattr(row, "latency_ms", None), 1), _fmt(getattr(row, "size_mb", None), 1),
                       _fmt(row.weight, 2) if row.weight else "", status)
     if len(board) > limit:
         table.caption = f"{len(board) - limit} more rows in leaderboard.csv"

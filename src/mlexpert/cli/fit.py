@@ -30,6 +30,7 @@ def fit_command(
     groups: Annotated[Optional[str], typer.Option(help="Column of groups kept together in folds.")] = None,
     time_column: Annotated[Optional[str], typer.Option(help="Column giving time order: validate on later rows.")] = None,
     refit: Annotated[bool, typer.Option("--refit/--no-refit", help="Refit the final models on all rows when time allows, or keep and average the fold models.")] = True,
+    max_latency_ms: Annotated[Optional[float], typer.Option("--max-latency-ms", help="Keep the best ensemble that predicts one row within this many milliseconds (measured).")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option(help="Columns to leave out.")] = None,
     categorical: Annotated[Optional[list[str]], typer.Option(help="Columns to treat as categories.")] = None,
     text: Annotated[Optional[list[str]], typer.Option(help="Columns to treat as free text.")] = None,
@@ -50,7 +51,7 @@ def fit_command(
                 data, target=target, sql=sql, db=db, task=task, metric=metric, time_limit=budget,
                 seed=seed, n_jobs=jobs, families=split_names(families) or None,
                 max_trials=max_trials, n_folds=folds, groups=groups, time_column=time_column,
-                refit=refit, ignore=split_names(ignore), categorical=split_names(categorical),
+                refit=refit, max_latency_ms=max_latency_ms, ignore=split_names(ignore), categorical=split_names(categorical),
                 text=split_names(text), datetime=split_names(datetime), keep=split_names(keep),
                 out=out, on_event=display.on_event,
             )
@@ -71,7 +72,11 @@ def _report(result, out: Path, quiet: bool) -> None:
             f"total {b['total_s']:.1f}s. Trials: {m['trials']['ok']} ok, {m['trials']['failed']} failed, "
             f"{m['trials']['timeout']} stopped by the clock."
         )
+    latency = m.get("latency", {})
+    speed = (f", {latency['latency_ms']:.1f} ms per row" if "latency_ms" in latency else "")
+    if "latency_cap_ms" in latency:
+        speed += f" (cap {latency['latency_cap_ms']:g} ms)"
     console.print(
         f"Saved model to {out} — {m['task']['kind']}, {m['metric']} {m['cv_score']:.4f} "
-        f"({m['cv_strategy']}, {m['n_rows']} rows)."
+        f"({m['cv_strategy']}, {m['n_rows']} rows){speed}."
     )

@@ -1,0 +1,68 @@
+"""From trials to an ensemble: greedy selection over the best trials, under an optional
+single-row latency cap."""
+
+from __future__ import annotations
+
+import time
+
+from ..evaluation.leaderboard import combined_rows_per_s
+from ..evaluation.metrics import Metric
+from ..exceptions import NoModelTrainedError
+from ..search.searcher import KEEP_TOP
+from ..search.workspace import Workspace
+from .greedy import greedy_selection
+from .latency import LatencyModel
+
+
+def select_ensemble(results: list, ws: Workspace, metric: Metric, seed: int, deadline: float,
+                    latency: LatencyModel | None = None,
+                    cap_ms: float | None = None) -> tuple[list, dict, list[str]]:
+    """Greedy ensemble selection over the out-of-fold outputs of the best trials.
+
+    With ``cap_ms`` (and the ``latency`` measured for the candidates), only ensembles
+    whose estimated single-row latency stays under the cap are built; if no single
+    candidate meets it, the fastest one is used alone. Returns the kept (trial, weight)
+    pairs, the ensemble's summary and notices for the user.
+    """
+    ok = sorted((r for r in results if r.status == "ok"), key=lambda r: r.loss)
+    if not ok:
+        reasons = "; ".join(f"{r.name}: {r.status} ({r.reason})" for r in results[:8]) or "no trial ran"
+        raise NoModelTrainedError(
+            f"No model could be trained: {reasons}. Give more time (--time) or fix the data."
+        )
+    t0 = time.monotonic()
+    candidates, notices, allowed = ok[:KEEP_TOP], [], None
+    if cap_ms is not None and latency is not None:
+        candidates, allowed, notices = _under_cap(candidates, latency, cap_ms)
+    mask = ws.folds.validated
+    weights_arr, _ = greedy_selection([r.oof[mask] for r in candidates], ws.y[mask], metric,
+                                      seed=seed, deadline=deadline, allowed=allowed)
+    kept = [(r, float(w)) for r, w in zip(candidates, weights_arr) if w > 0]
+    blended = sum(w * r.oof[mask] for r, w in kept)
+    loss = metric.loss(ws.y[mask], blended)
+    if loss > candidates[0].loss:  # subsampled selection can be worse on all rows
+        kept, loss = [(candidates[0], 1.0)], candidates[0].loss
+    ensemble = {"score": -loss if metric.greater_is_better else loss, "loss": loss,
+                "weights": {r.name: w for r, w in kept}, "fit_time": round(time.monotonic() - t0, 3),
+                "rows_per_s": combined_rows_per_s([r.predict_rows_per_s for r, _ in kept])}
+    if latency is not None:
+        ensemble["latency_estimate_ms"] = round(latency.estimate(r.name for r, _ in kept), 3)
+    return kept, ensemble, notices
+
+
+def _under_cap(candidates: list, latency: LatencyModel, cap_ms: float):
+    """Candidates that meet the cap alone (best first), and the rule for adding more."""
+    measured = [r for r in candidates if r.name in latency]
+    fits = [r for r in measured if latency.estimate([r.name]) <= cap_ms]
+    if not fits:
+        fastest = min(measured, key=lambda r: latency.estimate([r.name]))
+        return [fastest], None, [
+            f"No model meets --max-latency-ms {cap_ms:g}: the fastest, {fastest.name}, takes "
+            f"about {latency.estimate([fastest.name]):.1f} ms per row and is used alone. "
+            "Raise the cap or allow a larger time budget for faster models."]
+
+    def allowed(chosen: set[int], i: int) -> bool:
+        names = [fits[j].name for j in chosen] + [fits[i].name]
+        return latency.estimate(names) <= cap_ms
+
+    return fits, allowed, []
