@@ -126,3 +126,12 @@ def test_cli_prints_the_latency_and_saves_it(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert 0 < manifest["latency"]["latency_ms"] <= 500
     assert "latency_ms" in (out / "leaderboard.csv").read_text().splitlines()[0]
+
+
+def test_pickled_size_counts_out_of_band_buffers():
+    import pickle
+
+    from mlexpert.artifacts import pickled_size
+
+    obj = {"weights": np.arange(50_000, dtype=float), "name": "x" * 10}
+    assert pickled_size(obj) == len(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)) > 400_000

@@ -1,5 +1,6 @@
 """Every registered model family passes the shared family contract."""
 
+import numpy as np
 import pytest
 
 from mlexpert.models.registry import all_families, get_family
@@ -53,3 +54,24 @@ def test_family_fits_in_parallel_threads(key):
     with ThreadPoolExecutor(2) as pool:
         together = list(pool.map(fit, [0, 1]))
     np.testing.assert_allclose(together[0], fit(0), rtol=1e-6, atol=1e-8)
+
+
+def test_lightgbm_keeps_a_lean_booster_cut_at_the_best_iteration():
+    import time
+
+    import pandas as pd
+
+    from mlexpert.models._base import FitContext
+    from mlexpert.models.registry import get_family
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=600), "c": pd.Categorical(rng.choice(list("xyz"), 600))})
+    y = ((X["a"] + (X["c"] == "x")) > 0.5).astype(int).to_numpy()
+    family = get_family("lightgbm")
+    ctx = FitContext("binary", 2, 1, 0, time.monotonic() + 60)
+    model = family.fit(X[:400], y[:400], {"learning_rate": 0.1}, ctx, X[400:], y[400:])
+    iterations = family.describe(model)["iterations"]
+    assert 1 <= iterations == model.current_iteration() < 10_000  # no rounds past the best
+    assert model.train_set is None  # no training data held
+    p = family.predict(model, X[400:], "binary")[:, 1]
+    assert ((p > 0.5) == y[400:]).mean() > 0.9

@@ -49,8 +49,9 @@ class _ByteCounter:
         self.n = 0
 
     def write(self, data) -> int:
-        self.n += len(data)
-        return len(data)
+        size = memoryview(data).nbytes  # protocol 5 may hand over a PickleBuffer
+        self.n += size
+        return size
 
 
 def pickled_size(obj) -> int:

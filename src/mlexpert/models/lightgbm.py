@@ -68,22 +68,37 @@ class LightGBMFamily(ModelFamily):
             patience = early_stopping_rounds(config["learning_rate"])
             callbacks += [lgb.early_stopping(patience, verbose=False), lgb.record_evaluation(evals)]
         rounds = MAX_ROUNDS if X_val is not None else params.get("n_estimators", 300)
-        # keep_training_booster avoids a model-to-text copy after training that ignores the clock
-        return lgb.train(config, train, num_boost_round=rounds, valid_sets=valid_sets,
-                         callbacks=callbacks, keep_training_booster=True)
+        booster = lgb.train(config, train, num_boost_round=rounds, valid_sets=valid_sets,
+                            callbacks=callbacks, keep_training_booster=True)
+        return _lean(lgb, booster)
 
     def predict(self, model, X, task):
-        out = model.predict(X, num_iteration=model.best_iteration or None)
+        out = model.predict(X, num_iteration=_best(model) or None)
         if task == "regression":
             return np.asarray(out, dtype=float)
         n_classes = 2 if task == "binary" else out.shape[1]
         return as_probabilities(out, n_classes)
 
     def describe(self, model):
-        return {"iterations": int(model.best_iteration or model.current_iteration())}
+        return {"iterations": int(_best(model) or model.current_iteration())}
 
     def refit_params(self, params, fold_infos, data_ratio):
         return {**params, "n_estimators": scaled_count(fold_infos, "iterations", data_ratio)}
+
+
+def _best(booster) -> int:
+    """The early-stopping iteration; 0 when unknown (-1 on a booster loaded from text)."""
+    return max(int(booster.best_iteration or 0), 0)
+
+
+def _lean(lgb, booster):
+    """A predict-only copy cut at the best iteration.
+
+    A training booster keeps its binned data, scores and the rounds past the best one
+    (about 3x the memory of the lean copy, which costs ~2.5% of the training time).
+    """
+    best = _best(booster) or booster.current_iteration()
+    return lgb.Booster(model_str=booster.model_to_string(num_iteration=best))
 
 
 def _deadline_callback(lgb, deadline: float, evals: dict):
