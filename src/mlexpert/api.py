@@ -15,6 +15,8 @@ from typing import Callable
 import pandas as pd
 
 from .artifacts import load_bundle, pickled_size
+from .audit import audit_table
+from .audit.actions import apply_audit
 from .config import FitConfig
 from .data.ingest import read_table
 from .data.schema import Schema, infer_schema
@@ -36,6 +38,7 @@ from .task import infer_task
 SEARCH_SHARE = 0.93  # of the budget for trials (less the time held back for refits)
 ENSEMBLE_SHARE = 0.98  # ensemble selection stops iterating past this share of the budget
 REFIT_SHARE = 0.97  # refits must finish by this share of the budget; the rest is for saving
+AUDIT_SHARE = 0.05  # the data audit's leakage check stops after this share of the budget
 KINDS = ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch")
 
@@ -110,6 +113,9 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         chosen = _families(family_keys, task_.kind, len(df))
     notices += [str(w.message) for w in caught if issubclass(w.category, MLExpertWarning)]
     notices += chosen[1]
+    report = audit_table(df, schema, task_, seed=config.seed,
+                         deadline=time.monotonic() + AUDIT_SHARE * config.time_limit)
+    notices += apply_audit(schema, report, keep=config.keep)
     metric_ = get_metric(config.metric, task_.kind)
     ws = _workspace(df, schema, task_, config)
     budget = config.time_limit
@@ -144,6 +150,7 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     weights = ensemble["weights"]
     leaderboard = make_leaderboard(results, weights, ensemble)
     manifest = _manifest(config, df, schema, task_, metric_, ws, results, ensemble, start)
+    manifest["audit"] = report.to_dict()
     pipeline.info = {"cv_strategy": ws.folds.strategy, "notices": notices}
     result = FitResult(pipeline, leaderboard, manifest, notices)
     if out is not None:

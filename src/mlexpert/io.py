@@ -53,3 +53,19 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
             os.remove(tmp)
         raise
     return path
+
+
+def write_text(text: str, path: str | os.PathLike) -> Path:
+    """Write ``text`` to a temporary sibling file, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from . import audit as _audit
 from . import fit as _fit
 from . import predict as _predict
 
@@ -16,6 +17,7 @@ app = typer.Typer(
 )
 app.command("fit")(_fit.fit_command)
 app.command("predict")(_predict.predict_command)
+app.command("audit")(_audit.audit_command)
 
 
 def main() -> None:

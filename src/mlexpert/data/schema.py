@@ -1,7 +1,8 @@
 """Column understanding: infer what each column is, and what to do with it.
 
 Kinds: ``numeric``, ``boolean``, ``categorical`` (low cardinality), ``high_cardinality``,
-``datetime``, ``text``; dropped kinds: ``id``, ``constant``, ``ignored``.
+``datetime``, ``text``; dropped kinds: ``id``, ``constant``, ``ignored``, ``leakage`` (set
+by the data audit, :mod:`mlexpert.audit`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from ..exceptions import DataWarning, InvalidParameterError
 
 FEATURE_KINDS = ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")
-DROPPED_KINDS = ("id", "constant", "ignored")
+DROPPED_KINDS = ("id", "constant", "ignored", "leakage")
 HIGH_CARDINALITY = 30
 _ID_NAME = re.compile(r"(^|[_\s.-])(id|ids|pid|uuid|guid|key|index)$|^unnamed: ?\d+$|[a-z]ID$", re.I)
 _BOOL_STRINGS = {"true", "false", "yes", "no", "y", "n", "t", "f"}
@@ -142,7 +143,9 @@ def _describe(col: pd.Series, forced: str | None) -> ColumnInfo:
 def _infer_kind(col: pd.Series, non_null: pd.Series, n_unique: int, allow_drop: bool):
     n = len(non_null)
     if allow_drop and n_unique <= 1:
-        what = "all missing" if n == 0 else f"it has a single value ({non_null.iloc[0]!r})"
+        value = non_null.iloc[0] if n else None
+        value = value.item() if isinstance(value, np.generic) else value
+        what = "all missing" if n == 0 else f"it has a single value ({value!r})"
         return "constant", f"{what}, so it carries no information"
     if pd.api.types.is_bool_dtype(col):
         return "boolean", "boolean values"
