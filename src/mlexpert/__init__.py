@@ -2,11 +2,12 @@
 
 from ._version import __version__
 
-__all__ = ["__version__", "fit", "load", "AutoClassifier", "AutoRegressor", "FitResult"]
+__all__ = ["__version__", "fit", "load", "audit", "AutoClassifier", "AutoRegressor", "FitResult"]
 
 _LAZY = {
     "fit": ("api", "fit"),
     "load": ("api", "load"),
+    "audit": ("audit", "audit"),
     "FitResult": ("result", "FitResult"),
     "AutoClassifier": ("estimator", "AutoClassifier"),
     "AutoRegressor": ("estimator", "AutoRegressor"),
