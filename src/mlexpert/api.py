@@ -23,6 +23,7 @@ from .data.schema import Schema, infer_schema
 from .data.validate import prepare_training_table
 from .ensemble.latency import enforce_cap, measure_candidates, pipeline_latency_ms
 from .ensemble.selection import select_ensemble
+from .evaluation.final import check_test_table, evaluate_final
 from .evaluation.leaderboard import make_leaderboard
 from .evaluation.metrics import Metric, get_metric
 from .exceptions import InvalidParameterError, MLExpertWarning, NoModelTrainedError
@@ -48,7 +49,7 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         seed: int = 0, n_jobs: int = -1, families: tuple[str, ...] | None = None,
         max_trials: int | None = None, n_folds: int = 5, holdout_rows: int = 100_000,
         groups: str | None = None, time_column: str | None = None, refit: bool = True,
-        max_latency_ms: float | None = None, ignore: tuple[str, ...] = (), categorical: tuple[str, ...] = (),
+        max_latency_ms: float | None = None, test=None, ignore: tuple[str, ...] = (), categorical: tuple[str, ...] = (),
         text: tuple[str, ...] = (), datetime: tuple[str, ...] = (), keep: tuple[str, ...] = (),
         out: str | os.PathLike | None = None,
         on_event: Callable[[SearchEvent], None] | None = None) -> FitResult:
@@ -84,6 +85,10 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     refit : bool
         Refit the ensemble's members on all rows when time allows (the default), or keep
         and average their fold models. See :mod:`mlexpert.predictor`.
+    test : path, pandas.DataFrame or pyarrow.Table, optional
+        A labelled test table: the final model is scored on it (metrics with bootstrap
+        intervals in ``result.manifest["evaluation"]["test"]``) and the data audit checks
+        it for train/serve skew.
     max_latency_ms : float, optional
         Cap on the time to predict one row (input checks, preprocessing and every
         member): the best ensemble under the cap is kept, measured on this machine. The
@@ -113,9 +118,12 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         chosen = _families(family_keys, task_.kind, len(df))
     notices += [str(w.message) for w in caught if issubclass(w.category, MLExpertWarning)]
     notices += chosen[1]
-    report = audit_table(df, schema, task_, seed=config.seed,
+    test_df = read_table(test) if test is not None else None
+    report = audit_table(df, schema, task_, seed=config.seed, new=test_df,
                          deadline=time.monotonic() + AUDIT_SHARE * config.time_limit)
     notices += apply_audit(schema, report, keep=config.keep)
+    if test_df is not None:
+        check_test_table(test_df, schema)
     metric_ = get_metric(config.metric, task_.kind)
     ws = _workspace(df, schema, task_, config)
     budget = config.time_limit
@@ -151,6 +159,9 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     leaderboard = make_leaderboard(results, weights, ensemble)
     manifest = _manifest(config, df, schema, task_, metric_, ws, results, ensemble, start)
     manifest["audit"] = report.to_dict()
+    manifest["evaluation"], scored = evaluate_final(pipeline, kept, ws, task_, target=config.target,
+                                                    test=test_df, seed=config.seed)
+    notices += scored
     pipeline.info = {"cv_strategy": ws.folds.strategy, "notices": notices}
     result = FitResult(pipeline, leaderboard, manifest, notices)
     if out is not None:

@@ -30,6 +30,7 @@ def fit_command(
     groups: Annotated[Optional[str], typer.Option(help="Column of groups kept together in folds.")] = None,
     time_column: Annotated[Optional[str], typer.Option(help="Column giving time order: validate on later rows.")] = None,
     refit: Annotated[bool, typer.Option("--refit/--no-refit", help="Refit the final models on all rows when time allows, or keep and average the fold models.")] = True,
+    test: Annotated[Optional[Path], typer.Option(help="A labelled test table: score the final model on it (with 95% intervals) and check it for train/serve skew.")] = None,
     max_latency_ms: Annotated[Optional[float], typer.Option("--max-latency-ms", help="Keep the best ensemble that predicts one row within this many milliseconds (measured).")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option(help="Columns to leave out.")] = None,
     categorical: Annotated[Optional[list[str]], typer.Option(help="Columns to treat as categories.")] = None,
@@ -51,7 +52,7 @@ def fit_command(
                 data, target=target, sql=sql, db=db, task=task, metric=metric, time_limit=budget,
                 seed=seed, n_jobs=jobs, families=split_names(families) or None,
                 max_trials=max_trials, n_folds=folds, groups=groups, time_column=time_column,
-                refit=refit, max_latency_ms=max_latency_ms, ignore=split_names(ignore), categorical=split_names(categorical),
+                refit=refit, max_latency_ms=max_latency_ms, test=test, ignore=split_names(ignore), categorical=split_names(categorical),
                 text=split_names(text), datetime=split_names(datetime), keep=split_names(keep),
                 out=out, on_event=display.on_event,
             )
@@ -72,6 +73,13 @@ def _report(result, out: Path, quiet: bool) -> None:
             f"total {b['total_s']:.1f}s. Trials: {m['trials']['ok']} ok, {m['trials']['failed']} failed, "
             f"{m['trials']['timeout']} stopped by the clock."
         )
+    test = m.get("evaluation", {}).get("test")
+    if test is not None:
+        metric = test["metrics"].get(m["metric"]) or next(iter(test["metrics"].values()))
+        name = m["metric"] if m["metric"] in test["metrics"] else next(iter(test["metrics"]))
+        interval = (f" (95% interval {metric['ci_low']:.4f} to {metric['ci_high']:.4f})"
+                    if "ci_low" in metric else "")
+        console.print(f"Test: {name} {metric['value']:.4f}{interval} on {test['n_rows']} rows.")
     latency = m.get("latency", {})
     speed = (f", {latency['latency_ms']:.1f} ms per row" if "latency_ms" in latency else "")
     if "latency_cap_ms" in latency:
