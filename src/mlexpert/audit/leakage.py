@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import balanced_accuracy_score, r2_score, roc_auc_score
+from sklearn.metrics import r2_score, roc_auc_score
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
@@ -23,8 +23,11 @@ from ..features.datetime import to_datetime
 from ..features.numeric import boolean_to_float
 from .findings import Finding
 
-CRITICAL = {"roc_auc": 0.995, "balanced_accuracy": 0.99, "r2": 0.99}
-WARNING = {"roc_auc": 0.97, "balanced_accuracy": 0.95, "r2": 0.95}
+CRITICAL = {"roc_auc": 0.995, "accuracy_gain": 0.99, "r2": 0.99}
+WARNING = {"roc_auc": 0.97, "accuracy_gain": 0.95, "r2": 0.95}
+ONE_CLASS_AUC = 0.999  # multiclass: a column whose presence singles out one class (warning)
+RANK_CRITICAL, RANK_WARNING = 0.995, 0.99  # regression: |Spearman| with the target
+ONE_CLASS_MIN_ROWS = 10
 MAX_ROWS = 20_000  # rows sampled for the single-feature models
 FOLDS = 3
 SMOOTHING = 5.0  # pseudo-rows of the prior in per-category target statistics
@@ -32,11 +35,14 @@ SCORED_KINDS = ("numeric", "boolean", "datetime", "categorical", "high_cardinali
 
 
 def metric_for(task: str) -> str:
-    return {"binary": "roc_auc", "multiclass": "balanced_accuracy"}.get(task, "r2")
+    """roc_auc (binary), accuracy_gain (multiclass: accuracy above the majority class, as a
+    share of the possible gain; robust to tiny classes), r2 (regression)."""
+    return {"binary": "roc_auc", "multiclass": "accuracy_gain"}.get(task, "r2")
 
 
 def check_leakage(df: pd.DataFrame, kinds: dict[str, str], y: np.ndarray, task: str, target: str,
-                  *, seed: int = 0, deadline: float | None = None) -> tuple[list[Finding], list[str]]:
+                  *, seed: int = 0, deadline: float | None = None,
+                  classes=None) -> tuple[list[Finding], list[str]]:
     """Findings for columns that predict ``y`` alone, and notes on what was not checked.
 
     ``kinds`` maps feature names to schema kinds; ``y`` is encoded (class indices or
@@ -48,6 +54,7 @@ def check_leakage(df: pd.DataFrame, kinds: dict[str, str], y: np.ndarray, task: 
     y = np.asarray(y)[rows]
     folds = _folds(y, task, seed)
     metric = metric_for(task)
+    classes = list(classes) if classes is not None else []
     findings, notes, checked = [], [], 0
     names = [n for n, k in kinds.items() if k in SCORED_KINDS]
     skipped_text = [n for n, k in kinds.items() if k == "text"]
@@ -67,6 +74,10 @@ def check_leakage(df: pd.DataFrame, kinds: dict[str, str], y: np.ndarray, task: 
                          if 0.01 <= missing.mean() <= 0.99 else None)
         checked += 1
         finding = _finding(name, kind, target, metric, score, missing_score, float(missing.mean()))
+        if task == "regression":
+            finding = _rank_finding(name, kind, target, col, y, finding)
+        if finding is None and task == "multiclass":
+            finding = _one_class_finding(name, kind, target, y, missing, folds, classes)
         if finding is not None:
             findings.append(finding)
     return findings, notes
@@ -93,6 +104,56 @@ def _finding(name, kind, target, metric, score, missing_score, missing_share):
     if missing_score is not None:
         evidence["missingness_score"] = round(float(missing_score), 4)
     return Finding("target_leakage", severity, message, action, (name,), evidence)
+
+
+def _one_class_finding(name, kind, target, y, missing, folds, classes):
+    """A multiclass column filled in (or left empty) for exactly one class: the signature of
+    a field recorded only for that outcome (e.g. a cancellation date). Values that single
+    out a class are not flagged: decisive symptoms are what classifiers are for."""
+    if not 0.001 < missing.mean() < 0.999:
+        return None
+    flags = _group_oof(missing.astype(int), y, "multiclass", folds)
+    best, which = 0.0, None
+    for c in np.unique(y):
+        positive = y == c
+        if ONE_CLASS_MIN_ROWS <= positive.sum() < len(y):
+            auc = roc_auc_score(positive, flags[:, c])
+            if auc > best:
+                best, which = auc, c
+    if best < ONE_CLASS_AUC:
+        return None
+    label = classes[which] if classes else which
+    return Finding(
+        "target_leakage", "warning",
+        f"Column {name!r} is filled in for (almost) exactly the rows whose {target!r} is "
+        f"{str(label)!r} (one-vs-rest ROC AUC {best:.4f} from its missingness alone): it is "
+        "probably recorded only for that outcome.",
+        "Kept; make sure it is known at prediction time, before the outcome.", (name,),
+        {"metric": "one_vs_rest_roc_auc", "score": round(float(best), 4), "class": str(label),
+         "by_missingness": True, "kind": kind})
+
+
+def _rank_finding(name, kind, target, col, y, finding):
+    """Regression: a (near-)monotone transform of the target, which a small tree may miss
+    on heavy-tailed targets."""
+    if kind not in ("numeric", "datetime"):
+        return finding
+    values = (to_datetime(col).astype("int64").to_numpy(dtype=float) if kind == "datetime"
+              else as_float(col))
+    ok = np.isfinite(values) & ~pd.isna(col).to_numpy()
+    if ok.sum() < 20 or np.ptp(values[ok]) == 0:
+        return finding
+    rho = abs(float(pd.Series(values[ok]).corr(pd.Series(y[ok]), method="spearman")))
+    if rho < RANK_WARNING or (finding is not None and finding.severity == "critical"):
+        return finding
+    severity = "critical" if rho >= RANK_CRITICAL else "warning"
+    message = (f"Column {name!r} moves in lockstep with {target!r} (|Spearman| {rho:.4f}): it "
+               "is probably a copy or transform of the target, or recorded after it.")
+    action = (f"Dropped from training; pass --keep {name} if it is truly known when predicting."
+              if severity == "critical" else
+              "Kept; make sure it is known at prediction time, before the outcome.")
+    return Finding("target_leakage", severity, message, action, (name,),
+                   {"metric": "spearman", "score": round(rho, 4), "kind": kind})
 
 
 def _folds(y, task, seed):
@@ -157,4 +218,6 @@ def _score(y, oof, task) -> float:
         return float(r2_score(y, oof))
     if task == "binary":
         return float(roc_auc_score(y, oof[:, 1])) if len(np.unique(y)) == 2 else 0.5
-    return float(balanced_accuracy_score(y, np.argmax(oof, axis=1)))
+    majority = np.bincount(y.astype(int)).max() / len(y)
+    accuracy = float(np.mean(np.argmax(oof, axis=1) == y))
+    return (accuracy - majority) / (1.0 - majority) if majority < 1 else 0.0

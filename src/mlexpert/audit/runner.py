@@ -61,7 +61,7 @@ def audit_table(df: pd.DataFrame, schema: Schema, task: Task, *, seed: int = 0,
         findings += check_imbalance(df[target])
     kinds = {c.name: c.kind for c in schema.columns if c.kind in FEATURE_KINDS}
     leaks, notes = check_leakage(df, kinds, task.encode(df[target]), task.kind, target,
-                                 seed=seed, deadline=deadline)
+                                 seed=seed, deadline=deadline, classes=task.classes)
     findings += leaks
     if new is not None:
         findings += check_skew(df, new, kinds)
