@@ -16,7 +16,6 @@ import math
 import re
 import statistics
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
