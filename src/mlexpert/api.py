@@ -38,7 +38,7 @@ from .task import infer_task
 
 SEARCH_SHARE = 0.93  # of the budget for trials (less the time held back for refits)
 ENSEMBLE_SHARE = 0.98  # ensemble selection stops iterating past this share of the budget
-REFIT_SHARE = 0.97  # refits must finish by this share of the budget; the rest is for saving
+REFIT_SHARE = 0.96  # refits end by this share; the rest: latency, size, evaluation, saving
 AUDIT_SHARE = 0.05  # the data audit's leakage check stops after this share of the budget
 KINDS = ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch")
@@ -49,8 +49,9 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         seed: int = 0, n_jobs: int = -1, families: tuple[str, ...] | None = None,
         max_trials: int | None = None, n_folds: int = 5, holdout_rows: int = 100_000,
         groups: str | None = None, time_column: str | None = None, refit: bool = True,
-        max_latency_ms: float | None = None, test=None, ignore: tuple[str, ...] = (), categorical: tuple[str, ...] = (),
-        text: tuple[str, ...] = (), datetime: tuple[str, ...] = (), keep: tuple[str, ...] = (),
+        max_latency_ms: float | None = None, test=None, ignore: tuple[str, ...] = (),
+        categorical: tuple[str, ...] = (), text: tuple[str, ...] = (),
+        datetime: tuple[str, ...] = (), keep: tuple[str, ...] = (),
         out: str | os.PathLike | None = None,
         on_event: Callable[[SearchEvent], None] | None = None) -> FitResult:
     """Train, validate and ensemble models for ``target`` within ``time_limit``.
