@@ -149,3 +149,14 @@ def test_cli_audit_writes_json_and_fails_on_request(titanic, tmp_path):
     assert bad.exit_code == 2 and "--fail-on" in bad.output
     missing = CliRunner().invoke(app, ["audit", str(tmp_path / "nope.csv"), "--target", "y"])
     assert missing.exit_code == 3
+
+
+def test_fit_keeps_columns_when_most_of_them_look_like_leaks():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 100)
+    df = pd.DataFrame({"a": y * 10 + rng.normal(0, 0.1, 200), "b": y * -5 + rng.normal(0, 0.1, 200),
+                       "c": rng.normal(size=200), "y": y})
+    result = mlexpert.fit(df, target="y", time_limit=20, max_trials=1, n_jobs=1, families=("linear",))
+    assert result.pipeline.schema.features == ["a", "b", "c"]
+    assert any("easy (or deterministic) problem" in n for n in result.notices)
+    assert result.manifest["audit"]["counts"]["critical"] == 2

@@ -12,9 +12,20 @@ NOTIFY = ("target_leakage", "duplicate_rows", "conflicting_duplicates", "class_i
 
 
 def apply_audit(schema: Schema, report: AuditReport, keep: tuple[str, ...] = ()) -> list[str]:
-    """Mark critical target leaks as dropped in ``schema`` (unless kept); return notices."""
+    """Mark critical target leaks as dropped in ``schema`` (unless kept); return notices.
+
+    A leak is a column or two among many: when more than half of the columns (or every
+    column) would go, nothing is dropped and the user is told why.
+    """
     notices = []
     leaks = set(report.leaking_columns("critical")) - set(keep)
+    n_features = len(schema.features)
+    if len(leaks) > max(1, n_features // 2):  # e.g. separable blobs: easy, not leaky
+        notices.append(
+            f"Audit: {len(leaks)} of {n_features} columns each predict the target almost "
+            "perfectly on their own. That looks like an easy (or deterministic) problem rather "
+            "than leakage, so none was dropped; check that they are known at prediction time.")
+        leaks = set()
     for info in schema.columns:
         if info.name in leaks:
             finding = next(f for f in report.by_check("target_leakage") if info.name in f.columns)
