@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -29,6 +30,21 @@ def predictions_frame(model, frame: pd.DataFrame, *, proba: bool = True,
     return out
 
 
+@contextlib.contextmanager
+def _atomic(path: Path):
+    """Yield a temporary sibling of ``path``; rename it into place only on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
 def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write by extension to a temporary file, then rename: never a half-written file."""
     path = Path(path)
@@ -37,35 +53,19 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
         raise InvalidParameterError(
             f"Cannot write {path.name!r}: use a .csv, .parquet or .jsonl file name."
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with _atomic(path) as tmp:
         if kind == "csv":
             frame.to_csv(tmp, index=False)
         elif kind == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_json(tmp, orient="records", lines=True)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     return path
 
 
 def write_text(text: str, path: str | os.PathLike) -> Path:
     """Write ``text`` to a temporary sibling file, then rename it into place."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with _atomic(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
     return path
