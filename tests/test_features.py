@@ -66,3 +66,21 @@ def test_datetime_parts_follow_what_varies():
     out = block.transform(pd.DataFrame({"d": ["2020-01-02 05:00", "not a date"]}))
     assert out.shape == (2, len(block.names_))
     assert np.isnan(out[1]).all()
+
+
+def test_calendar_parts_equal_pandas_fields_exactly():
+    import numpy as np
+    import pandas as pd
+
+    from mlexpert.features.datetime import calendar_parts
+
+    rng = np.random.default_rng(0)
+    ns = rng.integers(-2_000_000_000, 4_000_000_000, 5000) * 1_000_000_000 + rng.integers(0, 10**9, 5000)
+    s = pd.Series(pd.to_datetime(ns))
+    s[::17] = pd.NaT
+    out = calendar_parts(s.to_numpy(dtype="datetime64[ns]"))
+    for part in ("year", "month", "day", "day_of_week", "day_of_year", "hour", "minute"):
+        expected = getattr(s.dt, part).to_numpy(dtype=float, na_value=np.nan)
+        assert np.array_equal(out[part], expected, equal_nan=True), part
+    days = ((s - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400.0).to_numpy(dtype=float, na_value=np.nan)
+    assert np.array_equal(out["days"], days, equal_nan=True)

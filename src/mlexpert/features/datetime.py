@@ -39,13 +39,41 @@ class DatetimeBlock(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         blocks = []
         for c, parts in self.parts_.items():
-            dt = to_datetime(X[c])
-            for p in parts:
-                blocks.append(getattr(dt.dt, p).to_numpy(dtype=float, na_value=np.nan))
-            days = (dt - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400.0
-            blocks.append(days.to_numpy(dtype=float, na_value=np.nan))
+            values = to_datetime(X[c]).to_numpy(dtype="datetime64[ns]")
+            calendar = calendar_parts(values)
+            blocks += [calendar[p] for p in parts]
+            blocks.append(calendar["days"])
         blocks = [blocks[i] for i in _reorder(self.parts_)]
         return np.column_stack(blocks).astype(np.float32) if blocks else np.empty((len(X), 0))
+
+
+def calendar_parts(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Calendar parts of naive datetime64 values in plain numpy (NaT gives NaN), equal to
+    pandas' ``.dt`` fields at a fraction of their per-call cost on small batches."""
+    missing = np.isnat(values)
+    ns = np.where(missing, np.datetime64(0, "ns"), values).astype("datetime64[ns]")
+    day = ns.astype("datetime64[D]")
+    month = ns.astype("datetime64[M]")
+    year = ns.astype("datetime64[Y]")
+    since_midnight = (ns - day).astype("timedelta64[m]").astype(np.int64)
+    out = {
+        "year": year.astype(np.int64) + 1970.0,
+        "month": month.astype(np.int64) % 12 + 1.0,
+        "day": (day - month).astype(np.int64) + 1.0,
+        "day_of_week": (day.astype(np.int64) + 3) % 7 + 0.0,  # 1970-01-01 was a Thursday
+        "day_of_year": (day - year).astype(np.int64) + 1.0,
+        "hour": since_midnight // 60 + 0.0,
+        "minute": since_midnight % 60 + 0.0,
+        "days": _seconds(ns.astype(np.int64)) / 86400.0,
+    }
+    for key in out:
+        out[key] = np.where(missing, np.nan, out[key].astype(float))
+    return out
+
+
+def _seconds(ns: np.ndarray) -> np.ndarray:
+    """Seconds since the epoch as pandas' ``total_seconds`` computes them (whole + fraction)."""
+    return ns // 10**9 + (ns % 10**9) / 1e9
 
 
 def _reorder(parts: dict) -> list[int]:
