@@ -39,6 +39,7 @@ from .task import infer_task
 SEARCH_SHARE = 0.93  # of the budget for trials (less the time held back for refits)
 ENSEMBLE_SHARE = 0.98  # ensemble selection stops iterating past this share of the budget
 REFIT_SHARE = 0.96  # refits end by this share; the rest: latency, size, evaluation, saving
+REFIT_FLOOR = 0.02  # of the budget always left between ensemble selection and the refit deadline
 AUDIT_SHARE = 0.05  # the data audit's leakage check stops after this share of the budget
 KINDS = ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch")
@@ -138,9 +139,10 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
                     first_share=first_trial_share(ws, config.n_jobs, FIRST_SHARE) if config.refit
                     else FIRST_SHARE)
     results = search.run()
-    # ensemble selection stops early enough to leave the best trial's refit its time
+    # ensemble selection stops early enough to leave the refits their time: the best
+    # trial's expected refit, and never less than REFIT_FLOOR of the budget (cheap members)
     select_until = min(start + ENSEMBLE_SHARE * budget,
-                       start + REFIT_SHARE * budget - reserve(search.best))
+                       start + (REFIT_SHARE - REFIT_FLOOR) * budget - reserve(search.best))
     latency = None
     if config.max_latency_ms is not None:
         latency = measure_candidates(sorted((r for r in results if r.status == "ok"),
