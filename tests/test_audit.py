@@ -160,3 +160,11 @@ def test_fit_keeps_columns_when_most_of_them_look_like_leaks():
     assert result.pipeline.schema.features == ["a", "b", "c"]
     assert any("easy (or deterministic) problem" in n for n in result.notices)
     assert result.manifest["audit"]["counts"]["critical"] == 2
+
+
+def test_rows_without_a_target_are_counted():
+    df = pd.DataFrame({"x": np.arange(100.0) % 7, "y": ["a", "b"] * 50})
+    df.loc[:4, "y"] = None
+    report = audit(df, target="y")
+    assert report.by_check("missing_target")[0].evidence == {"rows": 5}
+    assert report.n_rows == 100

@@ -22,7 +22,7 @@ from .data.ingest import read_table
 from .data.schema import Schema, infer_schema
 from .data.validate import prepare_training_table
 from .ensemble.latency import enforce_cap, measure_candidates, pipeline_latency_ms
-from .ensemble.selection import select_ensemble
+from .ensemble.selection import blend_oof, select_ensemble
 from .evaluation.final import check_test_table, evaluate_final
 from .evaluation.leaderboard import make_leaderboard
 from .evaluation.metrics import Metric, get_metric
@@ -241,8 +241,7 @@ def _measure_latency(pipeline: FittedPipeline, kept, ws: Workspace, metric: Metr
         ensemble["latency_dropped"] = dropped
         weights = {m.name: m.weight for m in pipeline.members}
         mask = ws.folds.validated
-        blend = sum(weights[r.name] * r.oof[mask] for r, _ in kept if r.name in weights)
-        ensemble["loss"] = metric.loss(ws.y[mask], blend)
+        ensemble["loss"] = metric.loss(ws.y[mask], blend_oof(kept, weights, mask))
         ensemble["score"] = -ensemble["loss"] if metric.greater_is_better else ensemble["loss"]
         ensemble["weights"] = weights
         for name in dropped:

@@ -39,14 +39,12 @@ def audit(data=None, *, target: str, test=None, task: str | None = None, sql: st
     deadline = start + time_limit if time_limit else None
     report = audit_table(df, schema, task_, seed=seed, deadline=deadline, new=new)
     dropped = len(raw) - len(df)
-    if dropped:
-        report.findings.insert(0, Finding(
-            "missing_target", "warning", f"{dropped} rows have no value for the target {target!r}.",
-            "Dropped from training; predict them with the finished model if needed.", (target,),
-            {"rows": dropped}))
-        report.__post_init__()
-    report.n_rows, report.seconds = len(raw), time.monotonic() - start
-    return report
+    extra = [Finding(
+        "missing_target", "warning", f"{dropped} rows have no value for the target {target!r}.",
+        "Dropped from training; predict them with the finished model if needed.", (target,),
+        {"rows": dropped})] if dropped else []
+    return AuditReport(extra + report.findings, len(raw), report.n_columns, target, task_.kind,
+                       time.monotonic() - start, report.notes)
 
 
 def audit_table(df: pd.DataFrame, schema: Schema, task: Task, *, seed: int = 0,

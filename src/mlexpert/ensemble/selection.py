@@ -38,7 +38,7 @@ def select_ensemble(results: list, ws: Workspace, metric: Metric, seed: int, dea
     weights_arr, _ = greedy_selection([r.oof[mask] for r in candidates], ws.y[mask], metric,
                                       seed=seed, deadline=deadline, allowed=allowed)
     kept = [(r, float(w)) for r, w in zip(candidates, weights_arr) if w > 0]
-    blended = sum(w * r.oof[mask] for r, w in kept)
+    blended = blend_oof(kept, {r.name: w for r, w in kept}, mask)
     loss = metric.loss(ws.y[mask], blended)
     if loss > candidates[0].loss:  # subsampled selection can be worse on all rows
         kept, loss = [(candidates[0], 1.0)], candidates[0].loss
@@ -48,6 +48,12 @@ def select_ensemble(results: list, ws: Workspace, metric: Metric, seed: int, dea
     if latency is not None:
         ensemble["latency_estimate_ms"] = round(latency.estimate(r.name for r, _ in kept), 3)
     return kept, ensemble, notices
+
+
+def blend_oof(kept: list, weights: dict[str, float], mask):
+    """Out-of-fold outputs of the ``kept`` (trial, weight) pairs, averaged with ``weights``
+    by trial name (members absent from ``weights`` are left out)."""
+    return sum(weights[r.name] * r.oof[mask] for r, _ in kept if r.name in weights)
 
 
 def _under_cap(candidates: list, latency: LatencyModel, cap_ms: float):

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.validate import prepare_prediction_table
+from ..ensemble.selection import blend_oof
 from ..exceptions import DataError
 from ..task import Task, _normalise
 from .assessment import assess
@@ -21,7 +22,7 @@ def evaluate_final(pipeline, kept: list, ws, task: Task, *, target: str,
     """
     weights = {m.name: m.weight for m in pipeline.members}
     mask = ws.folds.validated
-    blend = sum(weights[r.name] * r.oof[mask] for r, _ in kept if r.name in weights)
+    blend = blend_oof(kept, weights, mask)
     out = {"cross_validation": assess(ws.y[mask], blend, task.classes, seed=seed)}
     notices: list[str] = []
     if test is not None:
