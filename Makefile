@@ -21,7 +21,8 @@ demo: install
 
 test: $(BIN)/python
 	$(BIN)/pip install -q -e ".[test,nn]"
-	$(BIN)/python -m pytest -n 2 --durations=15 tests
+	bash scripts/setup-browser.sh
+	MLEXPERT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 --durations=15 tests
 
 bench: install
 	$(BIN)/python benchmarks/run.py --budget 60
