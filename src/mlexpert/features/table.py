@@ -12,6 +12,10 @@ linear       median+z-score one-hot          target enc.  TF-IDF       sparse/de
 dense        median+z-score one-hot          target enc.  TF-IDF+SVD   dense array
 embedding    quantile       integer codes    int. codes   TF-IDF+SVD   dict for MLP
 ============ ============== ================ ============ ============ ==============
+
+After fitting, :meth:`TablePreprocessor.output_sources` (also stored as
+``output_sources_``) names the input column behind every output column, so that anything
+computed per encoded column (tree SHAP values, importances) can be summed back per input.
 """
 
 from __future__ import annotations
@@ -99,7 +103,9 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         if self._cols("text"):
             self.text_ = TextBlock(svd_components=spec["svd"], random_state=self.random_state)
             parts["text"] = self.text_.fit(X[self._cols("text")]).transform(X[self._cols("text")])
-        return self._assemble(parts)
+        out = self._assemble(parts)
+        self.output_sources_ = self.output_sources()
+        return out
 
     def transform(self, X: pd.DataFrame):
         num = self._numeric_frame(X, fit=False)
@@ -109,6 +115,33 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         if self.text_ is not None:
             parts["text"] = self.text_.transform(X[self._cols("text")])
         return self._assemble(parts)
+
+    def output_sources(self) -> list[str] | dict[str, list[str]]:
+        """The input column behind each output column of this fitted preprocessor.
+
+        Numeric and boolean columns map to themselves, datetime parts and missing-value
+        flags to their column, each categorical encoding (codes, frequencies, one-hot
+        levels, per-class target means) to its column, and a text column's length
+        statistics, TF-IDF terms or SVD components to that text column. A list in output
+        order; for the ``embedding`` profile, ``{"num": [...], "cat": [...]}`` for its two
+        arrays. Computed from the fitted blocks, so it also works on preprocessors pickled
+        before ``output_sources_`` existed.
+        """
+        numeric = self._numeric_sources()
+        cats = {kind: _category_sources(block) for kind, block in self.categorical_.items()}
+        text = _text_sources(self.text_, self._cols("text")) if self.text_ is not None else []
+        if PROFILES[self.profile]["output"] == "embedding":
+            codes = [c for kind in ("categorical", "high_cardinality") for c in cats.get(kind, [])]
+            return {"num": numeric + text, "cat": codes}
+        return numeric + [c for sources in cats.values() for c in sources] + text
+
+    def _numeric_sources(self) -> list[str]:
+        sources = self._cols("numeric") + self._cols("boolean")
+        if self._cols("datetime"):
+            parts = self.datetime_.parts_
+            sources += [c for c, ps in parts.items() for _ in ps] + list(parts)
+        flags = [sources[i] for i in self.numeric_.indicator_columns_]
+        return sources + flags
 
     def _assemble(self, parts: dict):
         output = PROFILES[self.profile]["output"]
@@ -144,3 +177,30 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
             if isinstance(dtype, pd.CategoricalDtype) or dtype == object or pd.api.types.is_string_dtype(dtype)
         ]
         return frame
+
+
+def _category_sources(block: CategoryBlock) -> list[str]:
+    """Input column of each output column of a fitted :class:`CategoryBlock`."""
+    columns = list(block.columns_)
+    if block.mode in ("onehot", "target"):
+        # The encoders saw a bare array: their output names are "x{j}" or "x{j}_{suffix}".
+        names = block.encoder_.get_feature_names_out()
+        encoded = [columns[int(str(n).split("_", 1)[0][1:])] for n in names]
+        return encoded + (columns if block.mode == "target" else [])
+    if block.mode == "ordinal":
+        return columns + columns  # codes, then frequencies
+    return columns
+
+
+def _text_sources(block, columns: list[str]) -> list[str]:
+    """Input column of each output column of a fitted :class:`TextBlock`."""
+    sources = []
+    for c, vec, svd in zip(columns, block.vectorizers_, block.svds_):
+        width = 2  # length statistics
+        if vec is not None:
+            if block.svd_components:
+                width += svd.components_.shape[0] if svd is not None else 0
+            else:
+                width += len(vec.vocabulary_)
+        sources += [c] * width
+    return sources
