@@ -47,9 +47,10 @@ class FittedPipeline:
     members: list[Member]
     info: dict = field(default_factory=dict)
     full_preprocessors: dict = field(default_factory=dict)  # profile -> fitted on all rows
+    threshold: float | None = None  # binary: P(second class) at or above it predicts that class
 
-    def __setstate__(self, state):  # models saved before refits existed
-        self.__dict__.update({"full_preprocessors": {}, **state})
+    def __setstate__(self, state):  # models saved before refits or thresholds existed
+        self.__dict__.update({"full_preprocessors": {}, "threshold": None, **state})
 
     def predict_output(self, X: pd.DataFrame) -> np.ndarray:
         """Probabilities (n, k) for classification, values (n,) for regression."""
@@ -71,6 +72,8 @@ class FittedPipeline:
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         out = self.predict_output(X)
+        if self.task.kind == "binary" and self.threshold is not None:
+            return self.task.decode((out[:, 1] >= self.threshold).astype(int))
         if self.task.is_classification:
             return self.task.decode(np.argmax(out, axis=1))
         return out
