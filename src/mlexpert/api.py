@@ -23,13 +23,15 @@ from .data.schema import Schema, infer_schema
 from .data.validate import prepare_training_table
 from .ensemble.latency import enforce_cap, measure_candidates, pipeline_latency_ms
 from .ensemble.selection import blend_oof, select_ensemble
-from .evaluation.final import check_test_table, evaluate_final
+from .evaluation.final import check_test_table, evaluate_final, fairness_section
+from .evaluation.threshold import check_threshold_metric
 from .evaluation.leaderboard import make_leaderboard
 from .evaluation.metrics import Metric, get_metric
 from .exceptions import InvalidParameterError, MLExpertWarning, NoModelTrainedError
 from .models.registry import get_family, resolve_families
 from .predictor import FittedPipeline, Member
 from .result import FitResult
+from .review import review_fit
 from .search.cv import make_folds
 from .search.refit import first_trial_share, refit_members, reserve_seconds
 from .search.searcher import FIRST_SHARE, KEEP_TOP, Search, SearchEvent
@@ -38,8 +40,12 @@ from .task import infer_task
 
 SEARCH_SHARE = 0.93  # of the budget for trials (less the time held back for refits)
 ENSEMBLE_SHARE = 0.98  # ensemble selection stops iterating past this share of the budget
-REFIT_SHARE = 0.96  # refits end by this share; the rest: latency, size, evaluation, saving
+REFIT_SHARE = 0.96  # refits end by this share; then latency, size, evaluation and the review
 REFIT_FLOOR = 0.02  # of the budget always left between ensemble selection and the refit deadline
+REVIEW_TIME = 0.10  # with the review on, the shares above end this much earlier (and the
+                    # review never takes longer, also when the search ended early)...
+REVIEW_SHARE = 0.99  # ...and the review (diagnosis, importance) ends by this share,
+REPORT_SECONDS = 1.5  # less the time the report takes to write (charts)
 AUDIT_SHARE = 0.05  # the data audit's leakage check stops after this share of the budget
 KINDS = ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch")
@@ -50,7 +56,9 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         seed: int = 0, n_jobs: int = -1, families: tuple[str, ...] | None = None,
         max_trials: int | None = None, n_folds: int = 5, holdout_rows: int = 100_000,
         groups: str | None = None, time_column: str | None = None, refit: bool = True,
-        max_latency_ms: float | None = None, test=None, ignore: tuple[str, ...] = (),
+        max_latency_ms: float | None = None, test=None,
+        optimize_threshold: str | None = None, sensitive: tuple[str, ...] = (),
+        review: bool = True, ignore: tuple[str, ...] = (),
         categorical: tuple[str, ...] = (), text: tuple[str, ...] = (),
         datetime: tuple[str, ...] = (), keep: tuple[str, ...] = (),
         out: str | os.PathLike | None = None,
@@ -95,6 +103,16 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         Cap on the time to predict one row (input checks, preprocessing and every
         member): the best ensemble under the cap is kept, measured on this machine. The
         measured latency is in ``result.manifest["latency"]`` either way.
+    optimize_threshold : {"f1", "accuracy", "balanced_accuracy", "mcc"}, optional
+        Binary only: choose the decision threshold on P(second class) that maximises this
+        metric on the out-of-fold outputs (``predict`` uses it; 0.5 otherwise). Recorded in
+        ``result.manifest["threshold"]``.
+    sensitive : tuple of str
+        Columns to check the model's fairness by (metrics by group, gaps flagged), in
+        ``result.manifest["fairness"]``. They stay features unless also in ``ignore``.
+    review : bool
+        Run the expert review (learning-curve diagnosis, permutation importance, tree SHAP,
+        partial dependence) in the last few percent of the budget (the default).
     ignore, categorical, text, datetime, keep : tuple of str
         Column overrides: drop, or force a kind, or keep a column mlexpert would drop.
     out : path, optional
@@ -107,7 +125,7 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         target=target, task=task, metric=metric, time_limit=time_limit, seed=seed, n_jobs=n_jobs,
         families=families, max_trials=max_trials, n_folds=n_folds, holdout_rows=holdout_rows,
         groups=groups, time_column=time_column, refit=refit, max_latency_ms=max_latency_ms,
-        ignore=ignore, categorical=categorical,
+        optimize_threshold=optimize_threshold, sensitive=sensitive, review=review, ignore=ignore, categorical=categorical,
         text=text, datetime=datetime, keep=keep,
     )
     family_keys = resolve_families(config.families)
@@ -117,6 +135,8 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         df = prepare_training_table(read_table(data, sql=sql, db=db), config.target)
         schema = _schema(df, config)
         task_ = infer_task(df[config.target], config.task)
+        threshold_metric = check_threshold_metric(config.optimize_threshold, task_.kind)
+        _check_columns(df, config.sensitive, "sensitive")
         chosen = _families(family_keys, task_.kind, len(df))
     notices += [str(w.message) for w in caught if issubclass(w.category, MLExpertWarning)]
     notices += chosen[1]
@@ -129,11 +149,12 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     metric_ = get_metric(config.metric, task_.kind)
     ws = _workspace(df, schema, task_, config)
     budget = config.time_limit
+    early = REVIEW_TIME if config.review else 0.0
 
     def reserve(best):
         return reserve_seconds(best, ws, budget) if config.refit else 0.0
 
-    search = Search(ws, chosen[0], metric_, deadline=start + SEARCH_SHARE * budget,
+    search = Search(ws, chosen[0], metric_, deadline=start + (SEARCH_SHARE - early) * budget,
                     n_threads=config.n_jobs, seed=config.seed, max_trials=config.max_trials,
                     on_event=on_event, reserve=reserve,
                     first_share=first_trial_share(ws, config.n_jobs, FIRST_SHARE) if config.refit
@@ -141,8 +162,8 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     results = search.run()
     # ensemble selection stops early enough to leave the refits their time: the best
     # trial's expected refit, and never less than REFIT_FLOOR of the budget (cheap members)
-    select_until = min(start + ENSEMBLE_SHARE * budget,
-                       start + (REFIT_SHARE - REFIT_FLOOR) * budget - reserve(search.best))
+    select_until = min(start + (ENSEMBLE_SHARE - early) * budget,
+                       start + (REFIT_SHARE - early - REFIT_FLOOR) * budget - reserve(search.best))
     latency = None
     if config.max_latency_ms is not None:
         latency = measure_candidates(sorted((r for r in results if r.status == "ok"),
@@ -152,9 +173,12 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
                                              deadline=max(time.monotonic() + 0.02 * budget, select_until),
                                              latency=latency, cap_ms=config.max_latency_ms)
     notices += capped
-    refits = _refit(kept, ws, config, ensemble, deadline=start + REFIT_SHARE * budget)
+    refits = _refit(kept, ws, config, ensemble, deadline=start + (REFIT_SHARE - early) * budget)
     pipeline = _pipeline(kept, refits, ws, schema, task_, metric_)
     notices += _measure_latency(pipeline, kept, ws, metric_, ensemble, config.max_latency_ms)
+    evaluation, scored, evaluated = evaluate_final(pipeline, kept, ws, task_, target=config.target,
+                                                   test=test_df, seed=config.seed,
+                                                   optimize_threshold=threshold_metric)
     ensemble["size_mb"] = {m.name: round(pickled_size(m.models) / 1e6, 3) for m in pipeline.members}
     if latency is not None:
         ensemble["member_latency_ms"] = {n: round(latency.estimate([n]), 3) for n in latency.member_ms}
@@ -162,9 +186,20 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     leaderboard = make_leaderboard(results, weights, ensemble)
     manifest = _manifest(config, df, schema, task_, metric_, ws, results, ensemble, start)
     manifest["audit"] = report.to_dict()
-    manifest["evaluation"], scored = evaluate_final(pipeline, kept, ws, task_, target=config.target,
-                                                    test=test_df, seed=config.seed)
+    manifest["evaluation"] = evaluation
     notices += scored
+    if pipeline.threshold is not None:
+        manifest["threshold"] = {**evaluation.pop("threshold"),
+                                 "positive_class": _jsonable(task_.classes[1])}
+    if config.review:
+        manifest.update(review_fit(pipeline, kept, results, ws, metric_, n_threads=config.n_jobs,
+                                   deadline=min(start + REVIEW_SHARE * budget - REPORT_SECONDS,
+                                                time.monotonic() + REVIEW_TIME * budget),
+                                   seed=config.seed))
+    if config.sensitive:
+        manifest["fairness"] = fairness_section(df, config.sensitive, evaluated, task_,
+                                                pipeline.threshold, test_df)
+    ws.release()
     pipeline.info = {"cv_strategy": ws.folds.strategy, "notices": notices}
     result = FitResult(pipeline, leaderboard, manifest, notices)
     if out is not None:
@@ -178,6 +213,19 @@ def load(directory: str | os.PathLike) -> FitResult:
     pipeline, manifest, leaderboard = load_bundle(directory)
     return FitResult(pipeline, leaderboard, manifest, list(pipeline.info.get("notices", [])),
                      path=Path(directory))
+
+
+def _check_columns(df: pd.DataFrame, names, option: str) -> None:
+    missing = [n for n in names if n not in df.columns]
+    if missing:
+        raise InvalidParameterError(
+            f"--{option} names column(s) {missing} that are not in the data. Use column names "
+            f"from: {', '.join(map(str, df.columns[:20]))}."
+        )
+
+
+def _jsonable(value):
+    return value.item() if hasattr(value, "item") else value
 
 
 def _schema(df: pd.DataFrame, config: FitConfig) -> Schema:
@@ -278,7 +326,6 @@ def _pipeline(kept, refits, ws: Workspace, schema, task, metric: Metric) -> Fitt
     full_profiles = sorted({get_family(m.family).profile for m in members if m.refit})
     pipeline = FittedPipeline(schema, task, metric.name, {p: ws.preprocessors(p) for p in fold_profiles},
                               members, full_preprocessors={p: ws.full_preprocessor(p) for p in full_profiles})
-    ws.release()
     return pipeline
 
 

@@ -27,6 +27,9 @@ class FitConfig:
     time_column: str | None = None
     refit: bool = True
     max_latency_ms: float | None = None
+    optimize_threshold: str | None = None
+    sensitive: tuple[str, ...] = ()
+    review: bool = True
     ignore: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     text: tuple[str, ...] = ()
@@ -38,7 +41,7 @@ class FitConfig:
         """Normalise and validate user values (durations, jobs, lists)."""
         kwargs["time_limit"] = parse_duration(kwargs.get("time_limit", 60.0), name="time_limit")
         kwargs["n_jobs"] = resolve_jobs(kwargs.get("n_jobs", -1))
-        for name in ("ignore", "categorical", "text", "datetime", "keep"):
+        for name in ("ignore", "categorical", "text", "datetime", "keep", "sensitive"):
             kwargs[name] = tuple(kwargs.get(name) or ())
         families = kwargs.get("families")
         kwargs["families"] = tuple(families) if families else None

@@ -66,6 +66,7 @@ class _AutoEstimator(BaseEstimator):
             data, target=target_name, task=task, metric=self.metric, time_limit=self.time_limit,
             seed=int(seed), n_jobs=self.n_jobs, families=self.families,
             max_trials=self.max_trials, n_folds=self.n_folds,
+            review=False,  # no report here: the review's share of the budget goes to the search
         )
         return self
 

@@ -60,7 +60,38 @@ class FitResult:
         """Class probabilities, one column per class label."""
         return self.pipeline.predict_proba(X)
 
-    def save(self, directory: str | os.PathLike) -> Path:
-        """Write the model directory atomically (see :mod:`mlexpert.artifacts.bundle`)."""
+    def explain(self, X: pd.DataFrame, *, top: int = 10) -> list[dict]:
+        """Per-row SHAP explanations from the ensemble's tree members (LightGBM, XGBoost,
+        CatBoost): each row's prediction, base value, largest contributions and the rest.
+        See :mod:`mlexpert.explain.tree_shap` for the space the values are in."""
+        from .explain.tree_shap import shap_values
+        from .exceptions import InvalidParameterError
+
+        found = shap_values(self.pipeline, X)
+        if found is None:
+            raise InvalidParameterError(
+                "This model has no tree member (LightGBM, XGBoost or CatBoost), so it has no "
+                "SHAP values. Refit with --families including lightgbm, or read the report's "
+                "permutation importance."
+            )
+        predicted = self.predict(X)
+        output = self.pipeline.predict_output(X)
+        rows = []
+        for i in range(len(X)):
+            row = found.explain_row(i, top=top)
+            row["prediction"] = predicted[i].item() if hasattr(predicted[i], "item") else predicted[i]
+            if output.ndim == 2:
+                row["probability"] = float(output[i].max())
+            row["coverage"] = float(found.coverage)
+            rows.append(row)
+        return rows
+
+    def save(self, directory: str | os.PathLike, *, report: bool = True) -> Path:
+        """Write the model directory atomically (see :mod:`mlexpert.artifacts.bundle`), then
+        the report (report.html, report.md, report.json; derived files, not checksummed)."""
         self.path = save_bundle(directory, self.pipeline, self.manifest, self.leaderboard)
+        if report:
+            from .report import write_report
+
+            write_report(self.path, format="all")
         return self.path

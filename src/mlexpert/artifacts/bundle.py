@@ -6,7 +6,9 @@ Layout (all paths relative, so the directory can be moved or copied)::
     schema.json        input columns and their kinds
     leaderboard.csv    every trial
     manifest.json      format version, versions, task, metric, score, seed, data fingerprint
-    checksums.sha256   SHA-256 of every other file (``sha256sum -c`` format)
+    checksums.sha256   SHA-256 of the files above (``sha256sum -c`` format)
+    report.html/.md/.json  the report (:mod:`mlexpert.report`), derived from the files
+                       above and rewritten by ``mlexpert report``: not checksummed
 
 Saving writes a temporary sibling directory and renames it into place, so a crash never
 leaves a half-written model. Loading verifies every checksum before unpickling.

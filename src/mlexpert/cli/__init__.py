@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 
 from . import audit as _audit
+from . import explain as _explain
 from . import fit as _fit
 from . import predict as _predict
+from . import report as _report
 
 app = typer.Typer(
     name="mlexpert",
@@ -18,6 +20,8 @@ app = typer.Typer(
 app.command("fit")(_fit.fit_command)
 app.command("predict")(_predict.predict_command)
 app.command("audit")(_audit.audit_command)
+app.command("report")(_report.report_command)
+app.command("explain")(_explain.explain_command)
 
 
 def main() -> None:

@@ -32,6 +32,9 @@ def fit_command(
     refit: Annotated[bool, typer.Option("--refit/--no-refit", help="Refit the final models on all rows when time allows, or keep and average the fold models.")] = True,
     test: Annotated[Optional[Path], typer.Option(help="A labelled test table: score the final model on it (with 95% intervals) and check it for train/serve skew.")] = None,
     max_latency_ms: Annotated[Optional[float], typer.Option("--max-latency-ms", help="Keep the best ensemble that predicts one row within this many milliseconds (measured).")] = None,
+    optimize_threshold: Annotated[Optional[str], typer.Option(help="Binary: tune the decision threshold for this metric (f1, accuracy, balanced_accuracy, mcc) on out-of-fold predictions.")] = None,
+    sensitive: Annotated[Optional[list[str]], typer.Option(help="Columns to check fairness by (comma-separated): metrics by group, gaps flagged in the report.")] = None,
+    review: Annotated[bool, typer.Option("--review/--no-review", help="Diagnose over/underfitting and explain the model (learning curve, importance, SHAP, partial dependence) in the last few % of the budget.")] = True,
     ignore: Annotated[Optional[list[str]], typer.Option(help="Columns to leave out.")] = None,
     categorical: Annotated[Optional[list[str]], typer.Option(help="Columns to treat as categories.")] = None,
     text: Annotated[Optional[list[str]], typer.Option(help="Columns to treat as free text.")] = None,
@@ -52,7 +55,9 @@ def fit_command(
                 data, target=target, sql=sql, db=db, task=task, metric=metric, time_limit=budget,
                 seed=seed, n_jobs=jobs, families=split_names(families) or None,
                 max_trials=max_trials, n_folds=folds, groups=groups, time_column=time_column,
-                refit=refit, max_latency_ms=max_latency_ms, test=test, ignore=split_names(ignore), categorical=split_names(categorical),
+                refit=refit, max_latency_ms=max_latency_ms, test=test,
+                optimize_threshold=optimize_threshold, sensitive=split_names(sensitive),
+                review=review, ignore=split_names(ignore), categorical=split_names(categorical),
                 text=split_names(text), datetime=split_names(datetime), keep=split_names(keep),
                 out=out, on_event=display.on_event,
             )
@@ -80,6 +85,8 @@ def _report(result, out: Path, quiet: bool) -> None:
         interval = (f" (95% interval {metric['ci_low']:.4f} to {metric['ci_high']:.4f})"
                     if "ci_low" in metric else "")
         console.print(f"Test: {name} {metric['value']:.4f}{interval} on {test['n_rows']} rows.")
+    if not quiet:
+        _review_lines(m)
     latency = m.get("latency", {})
     speed = (f", {latency['latency_ms']:.1f} ms per row" if "latency_ms" in latency else "")
     if "latency_cap_ms" in latency:
@@ -88,3 +95,17 @@ def _report(result, out: Path, quiet: bool) -> None:
         f"Saved model to {out} — {m['task']['kind']}, {m['metric']} {m['cv_score']:.4f} "
         f"({m['cv_strategy']}, {m['n_rows']} rows){speed}."
     )
+
+
+def _review_lines(m: dict) -> None:
+    """One line each for the threshold, the diagnosis and fairness flags."""
+    if "threshold" in m:
+        t = m["threshold"]
+        console.print(f"Threshold: {t['threshold']:.3f} for {t['metric']} "
+                      f"({t['default'][t['metric']]:.4f} at 0.5 -> {t['tuned'][t['metric']]:.4f}, out of fold).")
+    diagnosis = m.get("diagnosis")
+    if diagnosis:
+        console.print(f"Diagnosis ({diagnosis['verdict'].replace('_', ' ')}): {diagnosis['headline']}")
+    for column in m.get("fairness", {}).get("flagged", []):
+        finding = m["fairness"]["columns"][column]["findings"][0]
+        console.print(f"[yellow]Fairness:[/] {finding}")

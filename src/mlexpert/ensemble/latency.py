@@ -22,11 +22,12 @@ from ..models.registry import get_family
 REPEATS = 7  # timed calls after one warm-up; the median is kept
 
 
-def time_ms(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Median wall time of ``fn()`` in milliseconds, after one untimed warm-up call."""
+def time_ms(fn: Callable[[], object], repeats: int = REPEATS, max_seconds: float = 0.3) -> float:
+    """Median wall time of ``fn()`` in milliseconds, after one untimed warm-up call; slow
+    calls stop repeating after ``max_seconds`` (at least 3 are timed)."""
     fn()
-    times = []
-    for _ in range(repeats):
+    times: list[float] = []
+    while len(times) < repeats and (len(times) < 3 or sum(times) < max_seconds):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)

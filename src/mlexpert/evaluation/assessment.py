@@ -8,6 +8,8 @@ probabilities (n, k) or values (n,); ``y`` is encoded (class indices or floats).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from scipy.stats import rankdata
 from sklearn import metrics as skm
@@ -16,30 +18,43 @@ from sklearn.calibration import calibration_curve
 N_BOOTSTRAP = 200
 MAX_BOOTSTRAP_ROWS = 5_000  # bigger tables: m-out-of-n bootstrap, intervals scaled by sqrt(m/n)
 CALIBRATION_BINS = 10
+MAX_CURVE_POINTS = 200  # ROC / PR points kept for the report's charts
+MAX_RESIDUAL_SAMPLE = 500  # (predicted, actual) pairs kept for the residual plot
+MAX_OVR_CLASSES = 10  # multiclass one-vs-rest curves only up to this many classes
 
 
 def assess(y: np.ndarray, output: np.ndarray, classes: tuple = (), *, seed: int = 0,
-           n_bootstrap: int = N_BOOTSTRAP) -> dict:
+           n_bootstrap: int = N_BOOTSTRAP, threshold: float | None = None) -> dict:
     """Metrics with 95% bootstrap intervals, plus task-specific diagnostics (JSON-ready)."""
     y, output = np.asarray(y), np.asarray(output, dtype=float)
     if output.ndim == 2:
         labels = [str(c) for c in classes] or [str(i) for i in range(output.shape[1])]
-        point = _classification_metrics(y, output)
-        extra = _classification_details(y, output, labels)
-        funcs = fast_classification_metrics
+        point = _classification_metrics(y, output, threshold)
+        extra = _classification_details(y, output, labels, threshold)
+        funcs = partial(fast_classification_metrics, threshold=threshold)
     else:
         point = _regression_metrics(y, output)
-        extra = _residuals(y, output)
+        extra = _residuals(y, output, seed)
         funcs = _regression_metrics
     intervals = _bootstrap(y, output, funcs, point, seed, n_bootstrap)
     metrics = {name: {"value": _round(value), **intervals.get(name, {})}
                for name, value in point.items()}
+    if threshold is not None and output.ndim == 2 and output.shape[1] == 2:
+        extra["decision_threshold"] = _round(threshold)
     return {"n_rows": int(len(y)), "metrics": metrics, **extra}
 
 
-def _classification_metrics(y, p) -> dict:
+def predicted_labels(p: np.ndarray, threshold: float | None = None) -> np.ndarray:
+    """Class indices: the most probable class, or for binary with a ``threshold``,
+    class 1 when its probability is at least the threshold."""
+    if threshold is not None and p.shape[1] == 2:
+        return (p[:, 1] >= threshold).astype(int)
+    return np.argmax(p, axis=1)
+
+
+def _classification_metrics(y, p, threshold=None) -> dict:
     k = p.shape[1]
-    pred = np.argmax(p, axis=1)
+    pred = predicted_labels(p, threshold)
     present = np.unique(y)
     out = {"accuracy": skm.accuracy_score(y, pred),
            "balanced_accuracy": skm.balanced_accuracy_score(y, pred),
@@ -63,11 +78,11 @@ def _classification_metrics(y, p) -> dict:
     return out
 
 
-def fast_classification_metrics(y, p) -> dict:
+def fast_classification_metrics(y, p, threshold=None) -> dict:
     """The bootstrapped classification metrics in plain numpy (sklearn's checks cost ~10x)."""
     k = p.shape[1]
     y = y.astype(int)
-    pred = np.argmax(p, axis=1)
+    pred = predicted_labels(p, threshold)
     counts = np.bincount(y * k + pred, minlength=k * k).reshape(k, k)
     support, predicted, hits = counts.sum(axis=1), counts.sum(axis=0), np.diag(counts)
     recall = np.divide(hits, support, out=np.zeros(k), where=support > 0)
@@ -95,9 +110,9 @@ def _auc(positive: np.ndarray, score: np.ndarray) -> float:
     return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def _classification_details(y, p, labels: list[str]) -> dict:
+def _classification_details(y, p, labels: list[str], threshold=None) -> dict:
     k = p.shape[1]
-    pred = np.argmax(p, axis=1)
+    pred = predicted_labels(p, threshold)
     report = skm.classification_report(y, pred, labels=np.arange(k), target_names=labels,
                                        output_dict=True, zero_division=0)
     per_class = {name: {m: _round(v) for m, v in report[name].items()} for name in labels}
@@ -109,12 +124,55 @@ def _classification_details(y, p, labels: list[str]) -> dict:
         prob, hit = p.max(axis=1), (pred == y)
     frac, mean = calibration_curve(hit.astype(int), prob, n_bins=CALIBRATION_BINS, strategy="quantile")
     ece = _expected_calibration_error(hit, prob)
-    return {"per_class": per_class,
-            "confusion_matrix": {"labels": labels, "matrix": matrix.tolist()},
-            "calibration": {"kind": "positive class" if k == 2 else "top label",
-                            "mean_predicted": [_round(v) for v in mean],
-                            "fraction_positive": [_round(v) for v in frac],
-                            "expected_calibration_error": _round(ece)}}
+    out = {"per_class": per_class,
+           "confusion_matrix": {"labels": labels, "matrix": matrix.tolist()},
+           "calibration": {"kind": "positive class" if k == 2 else "top label",
+                           "mean_predicted": [_round(v) for v in mean],
+                           "fraction_positive": [_round(v) for v in frac],
+                           "expected_calibration_error": _round(ece)}}
+    curves = _curves(y, p, labels)
+    if curves:
+        out["curves"] = curves
+    return out
+
+
+def _curves(y, p, labels: list[str]) -> dict:
+    """ROC and precision-recall curves (binary), or one-vs-rest per class (multiclass, up to
+    MAX_OVR_CLASSES), each downsampled to at most MAX_CURVE_POINTS points."""
+    k = p.shape[1]
+    if k == 2:
+        return _binary_curves(y == 1, p[:, 1]) or {}
+    if k > MAX_OVR_CLASSES:
+        return {}
+    per_class = {}
+    for c, label in enumerate(labels):
+        curves = _binary_curves(y == c, p[:, c])
+        if curves:
+            per_class[label] = curves
+    return {"one_vs_rest": per_class} if per_class else {}
+
+
+def _binary_curves(positive: np.ndarray, score: np.ndarray) -> dict | None:
+    """ROC (fpr, tpr) and PR (recall, precision, threshold: predict positive when score >=
+    threshold; the last point, recall 0, has threshold null) of one positive class."""
+    if positive.all() or not positive.any():
+        return None
+    fpr, tpr, _ = skm.roc_curve(positive, score)
+    precision, recall, thresholds = skm.precision_recall_curve(positive, score)
+    keep = _downsample(len(fpr))
+    roc = {"fpr": [_round(v) for v in fpr[keep]], "tpr": [_round(v) for v in tpr[keep]]}
+    keep = _downsample(len(recall))
+    thr = [_round(thresholds[i]) if i < len(thresholds) else None for i in keep]
+    pr = {"recall": [_round(v) for v in recall[keep]],
+          "precision": [_round(v) for v in precision[keep]], "threshold": thr}
+    return {"roc": roc, "pr": pr}
+
+
+def _downsample(n: int, limit: int = MAX_CURVE_POINTS) -> np.ndarray:
+    """At most ``limit`` evenly spaced indices of ``range(n)``, both ends included."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(int))
 
 
 def _expected_calibration_error(hit, prob, bins: int = CALIBRATION_BINS) -> float:
@@ -136,8 +194,10 @@ def _regression_metrics(y, v) -> dict:
     return out
 
 
-def _residuals(y, v) -> dict:
+def _residuals(y, v, seed: int = 0) -> dict:
     r = y - v
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(len(y), size=min(len(y), MAX_RESIDUAL_SAMPLE), replace=False))
     order = np.argsort(-np.abs(r))[:10]
     spread = float(np.corrcoef(np.abs(r), v)[0, 1]) if np.std(v) > 0 and np.std(r) > 0 else 0.0
     return {"residuals": {
@@ -145,6 +205,8 @@ def _residuals(y, v) -> dict:
         "quantiles": {str(q): _round(np.quantile(r, q)) for q in (0.05, 0.25, 0.5, 0.75, 0.95)},
         "abs_residual_vs_prediction_corr": _round(spread),
         "largest": [{"row": int(i), "actual": _round(y[i]), "predicted": _round(v[i])} for i in order],
+        "sample": {"predicted": [_round(v[i]) for i in sample],
+                   "actual": [_round(y[i]) for i in sample]},
     }}
 
 

@@ -1,0 +1,111 @@
+"""The expert review of a fit, within a deadline: diagnosis (learning curve and verdict),
+importance (tree SHAP on the final model, permutation importance on held-out rows, partial
+dependence) and, with ``sensitive`` columns, fairness by group."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from .diagnosis.fitted import diagnose_fit
+from .explain.partial_dependence import partial_dependence
+from .explain.permutation import permutation_importance
+from .models.registry import get_family
+from .predictor import FittedPipeline, Member
+
+SHAP_ROWS = 500
+PERMUTATION_ROWS = 2_000
+PD_ROWS = 300
+PD_FEATURES = 4
+DIAGNOSIS_SHARE = 0.5  # of the review's time; importance gets most of the rest
+PERMUTATION_END = 0.85
+
+
+def review_fit(pipeline: FittedPipeline, kept: list, results: list, ws, metric, *,
+               deadline: float, n_threads: int, seed: int = 0) -> dict:
+    """``diagnosis`` and ``importance`` sections of the manifest (JSON-ready)."""
+    start = time.monotonic()
+    span = max(deadline - start, 0.0)
+    out = {"diagnosis": diagnose_fit(results, ws, metric, deadline=start + DIAGNOSIS_SHARE * span,
+                                     n_threads=n_threads, seed=seed)}
+    rng = np.random.default_rng(seed)
+    shap = _shap(pipeline, _sample(ws.X, SHAP_ROWS, rng)) if time.monotonic() < deadline else None
+    order = [f["feature"] for f in shap["features"]] if shap else []
+    order += [c for c in pipeline.schema.features if c not in order]
+    permutation = _permutation(kept, ws, pipeline, metric, order, rng,
+                               deadline=start + PERMUTATION_END * span, seed=seed)
+    ranked = [f["feature"] for f in permutation.get("features", [])] or order
+    out["importance"] = {"permutation": permutation, "shap": shap,
+                         "partial_dependence": _partial_dependence(pipeline, ws, ranked, rng, deadline)}
+    return out
+
+
+def fold_pipeline(pipeline: FittedPipeline, kept: list, ws, fold: int = 0) -> FittedPipeline | None:
+    """The ensemble as it was in fold ``fold``: its members' fold models and preprocessors,
+    so rows of that fold's validation part are truly unseen (None if a model is missing)."""
+    if any(len(r.models) <= fold or r.models[fold] is None for r, _ in kept):
+        return None
+    members = [Member(r.name, r.family, w, [r.models[fold]]) for r, w in kept]
+    profiles = {get_family(r.family).profile for r, _ in kept}
+    return FittedPipeline(pipeline.schema, pipeline.task, pipeline.metric,
+                          {p: [ws.fold(p, fold).preprocessor] for p in profiles}, members)
+
+
+def _permutation(kept, ws, pipeline, metric, order, rng, *, deadline, seed) -> dict:
+    held_out = fold_pipeline(pipeline, kept, ws)
+    if held_out is None:
+        return {"features": [], "not_computed": order,
+                "note": "The fold models were not kept, so no held-out rows could be used."}
+    valid = ws.folds.splits[0][1]
+    rows = np.sort(rng.choice(valid, min(PERMUTATION_ROWS, len(valid)), replace=False))
+    n_repeats = 3 if len(order) <= 50 else 1
+    found = permutation_importance(held_out.predict_output, ws.X.iloc[rows], ws.y[rows], metric,
+                                   columns=order, n_repeats=n_repeats, seed=seed, deadline=deadline)
+    return {"on": f"held-out rows of validation fold 1 ({len(rows):,} rows), scored by the "
+                  "ensemble as trained without them", **found}
+
+
+def _shap(pipeline, X: pd.DataFrame) -> dict | None:
+    from .explain.tree_shap import shap_values
+
+    result = shap_values(pipeline, X)
+    if result is None:
+        return None
+    return {"space": result.space, "coverage": round(float(result.coverage), 6),
+            "members": list(result.members), "n_rows": int(len(X)),
+            "features": result.global_importance()}
+
+
+def _partial_dependence(pipeline, ws, ranked: list[str], rng, deadline: float) -> list[dict]:
+    X = _sample(ws.X, PD_ROWS, rng)
+    curves = []
+    for name in ranked:
+        if len(curves) >= PD_FEATURES or time.monotonic() > deadline:
+            break
+        kind = pipeline.schema.kind_of(name)
+        if kind not in ("numeric", "boolean", "categorical", "high_cardinality"):
+            continue
+        curve = partial_dependence(pipeline.predict_output, X, name,
+                                   "numeric" if kind == "numeric" else "categorical",
+                                   classes=pipeline.task.classes)
+        if curve is not None:
+            curves.append({**curve, "output": _output_label(pipeline)})
+    return curves
+
+
+def _output_label(pipeline) -> str:
+    task = pipeline.task
+    target = pipeline.schema.target
+    if task.kind == "binary":
+        return f"P({target} = {task.classes[1]})"
+    if task.kind == "multiclass":
+        return f"P({target} = class)"
+    return f"predicted {target}"
+
+
+def _sample(X: pd.DataFrame, n: int, rng) -> pd.DataFrame:
+    if len(X) <= n:
+        return X
+    return X.iloc[np.sort(rng.choice(len(X), n, replace=False))]
