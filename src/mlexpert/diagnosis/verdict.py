@@ -6,7 +6,8 @@ training size:
 1. **overfitting** when the model memorises: training error under ``MEMORISED`` with a gap
    above ``GAP``;
 2. **more_data** when doubling the training rows still cut the validation error by more
-   than ``SLOPE`` of it and by more than twice that cut's standard error, or when the gap
+   than ``SLOPE`` of it (and at least ``MIN_DROP``) and by more than twice that cut's
+   standard error, or when the gap
    is above ``GAP`` with fewer than ``SMALL`` training rows (too few rows to tell a model
    that is too flexible from one that has too little to learn from);
 3. on new rows no better than the null model: **overfitting** if the training rows are
@@ -25,7 +26,8 @@ from .curve import CurvePoint
 
 VERDICTS = ("overfitting", "underfitting", "more_data", "fine", "unknown")
 GAP = 0.10  # train-vs-validation gap (in null-model units) that counts as large
-SLOPE = 0.05  # relative drop of the validation error over the last doubling that counts
+SLOPE = 0.05  # relative drop of the validation error over the last doubling that counts...
+MIN_DROP = 0.005  # ...when also at least this much of the null model's error (material)
 HIGH = 0.60  # training error above this share of the null model's: underfitting territory
 MEMORISED = 0.02  # training error below this: the training rows are learned by heart
 SMALL = 1000  # fewer training rows than this: a large gap is read as a lack of data
@@ -71,7 +73,7 @@ def judge(points: list[CurvePoint], *, metric: str | None = None) -> dict:
             f"Doubling the training rows from {points[-2].n_train:,} to {last.n_train:,} "
             f"changed the validation error by {-drop:+.3f} (standard error {noise:.3f})."
         )
-    steep = drop is not None and drop > SLOPE * valid and drop > 2 * noise
+    steep = drop is not None and drop > max(SLOPE * valid, MIN_DROP) and drop > 2 * noise
     if train < MEMORISED and gap > GAP:
         return _result("overfitting", "The model has learned its training rows by heart and "
                        "does much worse on new ones: it is overfitting.", evidence)
