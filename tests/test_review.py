@@ -33,7 +33,8 @@ def _planted(n: int = 1500, seed: int = 0) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def reviewed():
     df = _planted()
-    return df, mlexpert.fit(df, target="target", time_limit=20, families=("lightgbm",),
+    # max_trials ends the search early; the review may then take 10% of the budget (4 s)
+    return df, mlexpert.fit(df, target="target", time_limit=40, families=("lightgbm",),
                             max_trials=3, sensitive=("group",), seed=0)
 
 
@@ -75,7 +76,7 @@ def test_review_sections_are_json_and_within_budget(reviewed):
                allow_nan=False)
     assert result.manifest["diagnosis"]["verdict"] in {"fine", "more_data", "overfitting",
                                                        "underfitting"}
-    assert result.manifest["budget"]["total_s"] <= 20 * 1.05
+    assert result.manifest["budget"]["total_s"] <= 40 * 1.05
 
 
 def test_held_out_fold_pipeline_reproduces_the_out_of_fold_blend():

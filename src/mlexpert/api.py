@@ -31,7 +31,7 @@ from .exceptions import InvalidParameterError, MLExpertWarning, NoModelTrainedEr
 from .models.registry import get_family, resolve_families
 from .predictor import FittedPipeline, Member
 from .result import FitResult
-from .review import review_fit
+from .review import REPORT_SECONDS, REVIEW_MAX, review_fit, review_seconds
 from .search.cv import make_folds
 from .search.refit import first_trial_share, refit_members, reserve_seconds
 from .search.searcher import FIRST_SHARE, KEEP_TOP, Search, SearchEvent
@@ -42,10 +42,8 @@ SEARCH_SHARE = 0.93  # of the budget for trials (less the time held back for ref
 ENSEMBLE_SHARE = 0.98  # ensemble selection stops iterating past this share of the budget
 REFIT_SHARE = 0.96  # refits end by this share; then latency, size, evaluation and the review
 REFIT_FLOOR = 0.02  # of the budget always left between ensemble selection and the refit deadline
-REVIEW_TIME = 0.10  # with the review on, the shares above end this much earlier (and the
-                    # review never takes longer, also when the search ended early)...
-REVIEW_SHARE = 0.99  # ...and the review (diagnosis, importance) ends by this share,
-REPORT_SECONDS = 1.5  # less the time the report takes to write (charts)
+REVIEW_SHARE = 0.99  # the review (diagnosis, importance) ends by this share of the budget,
+                     # less the time the report takes; the search holds back what it needs
 AUDIT_SHARE = 0.05  # the data audit's leakage check stops after this share of the budget
 KINDS = ("numeric", "boolean", "categorical", "high_cardinality", "datetime", "text")
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "catboost", "optuna", "torch")
@@ -149,12 +147,14 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     metric_ = get_metric(config.metric, task_.kind)
     ws = _workspace(df, schema, task_, config)
     budget = config.time_limit
-    early = REVIEW_TIME if config.review else 0.0
+
+    def reviewing(best):
+        return review_seconds(best, budget) if config.review else 0.0
 
     def reserve(best):
-        return reserve_seconds(best, ws, budget) if config.refit else 0.0
+        return (reserve_seconds(best, ws, budget) if config.refit else 0.0) + reviewing(best)
 
-    search = Search(ws, chosen[0], metric_, deadline=start + (SEARCH_SHARE - early) * budget,
+    search = Search(ws, chosen[0], metric_, deadline=start + SEARCH_SHARE * budget,
                     n_threads=config.n_jobs, seed=config.seed, max_trials=config.max_trials,
                     on_event=on_event, reserve=reserve,
                     first_share=first_trial_share(ws, config.n_jobs, FIRST_SHARE) if config.refit
@@ -162,8 +162,10 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     results = search.run()
     # ensemble selection stops early enough to leave the refits their time: the best
     # trial's expected refit, and never less than REFIT_FLOOR of the budget (cheap members)
-    select_until = min(start + (ENSEMBLE_SHARE - early) * budget,
-                       start + (REFIT_SHARE - early - REFIT_FLOOR) * budget - reserve(search.best))
+    # (and the review its own, held back from every step after the search)
+    held = reviewing(search.best)
+    select_until = min(start + ENSEMBLE_SHARE * budget - held,
+                       start + (REFIT_SHARE - REFIT_FLOOR) * budget - reserve(search.best))
     latency = None
     if config.max_latency_ms is not None:
         latency = measure_candidates(sorted((r for r in results if r.status == "ok"),
@@ -173,7 +175,7 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
                                              deadline=max(time.monotonic() + 0.02 * budget, select_until),
                                              latency=latency, cap_ms=config.max_latency_ms)
     notices += capped
-    refits = _refit(kept, ws, config, ensemble, deadline=start + (REFIT_SHARE - early) * budget)
+    refits = _refit(kept, ws, config, ensemble, deadline=start + REFIT_SHARE * budget - held)
     pipeline = _pipeline(kept, refits, ws, schema, task_, metric_)
     notices += _measure_latency(pipeline, kept, ws, metric_, ensemble, config.max_latency_ms)
     evaluation, scored, evaluated = evaluate_final(pipeline, kept, ws, task_, target=config.target,
@@ -194,7 +196,7 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     if config.review:
         manifest.update(review_fit(pipeline, kept, results, ws, metric_, n_threads=config.n_jobs,
                                    deadline=min(start + REVIEW_SHARE * budget - REPORT_SECONDS,
-                                                time.monotonic() + REVIEW_TIME * budget),
+                                                time.monotonic() + REVIEW_MAX * budget),
                                    seed=config.seed))
     if config.sensitive:
         manifest["fairness"] = fairness_section(df, config.sensitive, evaluated, task_,

@@ -21,6 +21,18 @@ PD_ROWS = 300
 PD_FEATURES = 4
 DIAGNOSIS_SHARE = 0.5  # of the review's time; importance gets most of the rest
 PERMUTATION_END = 0.85
+REVIEW_MIN, REVIEW_MAX = 0.04, 0.10  # of the budget held back for the review (and its cap)
+IMPORTANCE_SHARE = 0.03  # of the budget for SHAP, permutation importance and partial dependence
+REPORT_SECONDS = 1.5  # writing the report (charts) after the review
+
+
+def review_seconds(best, budget: float) -> float:
+    """Time the search holds back for the review of its best trial so far: one learning
+    curve (the fits on 1/8, 1/4 and 1/2 of a fold, padded 20%), importance and the report,
+    kept between REVIEW_MIN and REVIEW_MAX of the budget."""
+    fold = best.fold_seconds if best is not None and np.isfinite(best.fold_seconds) else 0.0
+    need = 1.2 * 0.875 * fold + IMPORTANCE_SHARE * budget + REPORT_SECONDS
+    return min(max(need, REVIEW_MIN * budget), REVIEW_MAX * budget)
 
 
 def review_fit(pipeline: FittedPipeline, kept: list, results: list, ws, metric, *,
