@@ -184,3 +184,13 @@ def test_mismatched_lengths_raise():
                         task="binary", classes=(0, 1))
     with pytest.raises(ValueError, match="'task' parameter"):
         assess_fairness(np.zeros(3), np.zeros(3), pd.DataFrame({"g": ["a"] * 3}), task="ranking")
+
+
+def test_many_categories_keep_the_largest_groups_and_merge_the_rest():
+    from mlexpert.fairness.groups import MAX_GROUPS, OTHER, group_column
+
+    column = pd.Series([f"zip{i % 300:03d}" for i in range(3000)] + ["zip000"] * 500)
+    grouping = group_column(column)
+    assert len(grouping.order) == MAX_GROUPS and grouping.order[-1] == OTHER
+    assert grouping.order[0] == "zip000"
+    assert set(grouping.labels) == set(grouping.order)

@@ -38,6 +38,20 @@ def test_binary_sentences_count_out_of_100():
     assert "higher score 87% of the time" in auc and '"churned = no"' in auc
 
 
+def test_a_model_that_never_flags_is_not_said_to_be_right_0_times_in_100():
+    out = S.binary_sentences(0.0, 0.0, 0.03, "churned", "yes")
+    assert out[0].startswith('At this cut-off it never flags a case as "churned = yes"')
+    assert not any("really are" in s for s in out)
+
+
+def test_a_plateau_with_one_bump_is_not_a_trend():
+    flat = {"feature": "x", "kind": "numeric", "grid": list(range(16)),
+            "average": [0.5] * 8 + [0.7] + [0.5] * 7, "output": "P(y = 1)"}
+    assert S.trend_sentence(flat) == ""
+    rising = {**flat, "average": [0.1 + 0.05 * i for i in range(16)]}
+    assert S.trend_sentence(rising).startswith("Higher x goes with higher")
+
+
 def test_regression_and_multiclass_sentences():
     out = S.regression_sentences(2.345, 1.51, 0.873, "price", mape=0.081)
     assert out[0] == ("Its predictions of price are typically off by about 2.3 (half of them are "

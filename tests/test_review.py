@@ -117,3 +117,30 @@ def test_permutation_importance_respects_the_deadline():
     found = permutation_importance(lambda frame: frame["signal"].to_numpy() * 2, X, y, metric)
     assert [f["feature"] for f in found["features"]][0] == "signal"
     assert found["features"][1]["mean"] == 0.0
+
+
+def test_undefined_metric_on_the_held_out_rows_is_reported_not_raised():
+    df = _planted(200)
+    metric = get_metric("roc_auc", "binary")
+    y = np.zeros(len(df), dtype=int)  # one class: AUC undefined
+    found = permutation_importance(lambda frame: np.tile([0.5, 0.5], (len(frame), 1)),
+                                   df[["signal", "weak"]], y, metric)
+    assert found["features"] == [] and found["not_computed"] == ["signal", "weak"]
+
+
+def test_a_failing_review_step_costs_its_section_not_the_model():
+    from mlexpert import api
+
+    original = api.review_fit
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    api.review_fit = broken
+    try:
+        result = mlexpert.fit(_planted(300), target="target", time_limit=10,
+                              families=("linear",), max_trials=2)
+    finally:
+        api.review_fit = original
+    assert "diagnosis" not in result.manifest and len(result.predict(_planted(5))) == 5
+    assert any("review step failed" in n and "boom" in n for n in result.notices)

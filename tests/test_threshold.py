@@ -43,3 +43,12 @@ def test_threshold_option_is_checked_before_training(churn):
         mlexpert.fit(churn, target="plan", time_limit=5, optimize_threshold="f1")
     with pytest.raises(InvalidParameterError, match="one of"):
         mlexpert.fit(churn, target="churned", time_limit=5, optimize_threshold="precision")
+
+
+def test_a_flag_everything_optimum_never_gives_threshold_zero():
+    rng = np.random.default_rng(0)
+    y = rng.random(500) < 0.9  # F1 is best when every row is flagged
+    p = np.where(rng.random(500) < 0.3, 0.0, rng.random(500))  # outputs reach exactly 0
+    found = tune_threshold(y, p, "f1")
+    assert 0 < found["threshold"] < 1
+    assert found["tuned"]["f1"] == pytest.approx(f1_score(y, p >= found["threshold"]), abs=1e-6)

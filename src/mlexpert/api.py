@@ -194,13 +194,13 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         manifest["threshold"] = {**evaluation.pop("threshold"),
                                  "positive_class": _jsonable(task_.classes[1])}
     if config.review:
-        manifest.update(review_fit(pipeline, kept, results, ws, metric_, n_threads=config.n_jobs,
-                                   deadline=min(start + REVIEW_SHARE * budget - REPORT_SECONDS,
-                                                time.monotonic() + REVIEW_MAX * budget),
-                                   seed=config.seed))
+        manifest.update(_guarded("review", notices, lambda: review_fit(
+            pipeline, kept, results, ws, metric_, n_threads=config.n_jobs, seed=config.seed,
+            deadline=min(start + REVIEW_SHARE * budget - REPORT_SECONDS,
+                         time.monotonic() + REVIEW_MAX * budget))))
     if config.sensitive:
-        manifest["fairness"] = fairness_section(df, config.sensitive, evaluated, task_,
-                                                pipeline.threshold, test_df)
+        manifest.update(_guarded("fairness", notices, lambda: {"fairness": fairness_section(
+            df, config.sensitive, evaluated, task_, pipeline.threshold, test_df)}))
     ws.release()
     pipeline.info = {"cv_strategy": ws.folds.strategy, "notices": notices}
     result = FitResult(pipeline, leaderboard, manifest, notices)
@@ -215,6 +215,16 @@ def load(directory: str | os.PathLike) -> FitResult:
     pipeline, manifest, leaderboard = load_bundle(directory)
     return FitResult(pipeline, leaderboard, manifest, list(pipeline.info.get("notices", [])),
                      path=Path(directory))
+
+
+def _guarded(what: str, notices: list[str], step: Callable[[], dict]) -> dict:
+    """Run a review step; a failure costs that section, never the trained model."""
+    try:
+        return step()
+    except Exception as exc:
+        notices.append(f"The {what} step failed and is left out of the report "
+                       f"({type(exc).__name__}: {str(exc)[:200]}); the model is unaffected.")
+        return {}
 
 
 def _check_columns(df: pd.DataFrame, names, option: str) -> None:

@@ -80,8 +80,9 @@ class FitResult:
         for i in range(len(X)):
             row = found.explain_row(i, top=top)
             row["prediction"] = predicted[i].item() if hasattr(predicted[i], "item") else predicted[i]
-            if output.ndim == 2:
-                row["probability"] = float(output[i].max())
+            if output.ndim == 2:  # of the predicted class (a tuned threshold may not pick the max)
+                labels = [str(c) for c in self.pipeline.task.classes]
+                row["probability"] = float(output[i, labels.index(str(row["prediction"]))])
             row["coverage"] = float(found.coverage)
             rows.append(row)
         return rows
@@ -93,5 +94,10 @@ class FitResult:
         if report:
             from .report import write_report
 
-            write_report(self.path, format="all")
+            try:
+                write_report(self.path, format="all")
+            except Exception as exc:  # the model is saved; `mlexpert report DIR` can retry
+                self.notices.append(f"The report could not be written ({type(exc).__name__}: "
+                                    f"{exc}); the model is saved. Retry with `mlexpert report "
+                                    f"{self.path}`.")
         return self.path

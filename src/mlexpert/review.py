@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from .diagnosis.curve import subsample
 from .diagnosis.fitted import diagnose_fit
 from .explain.partial_dependence import partial_dependence
 from .explain.permutation import permutation_importance
@@ -57,7 +58,9 @@ def review_fit(pipeline: FittedPipeline, kept: list, results: list, ws, metric, 
 def fold_pipeline(pipeline: FittedPipeline, kept: list, ws, fold: int = 0) -> FittedPipeline | None:
     """The ensemble as it was in fold ``fold``: its members' fold models and preprocessors,
     so rows of that fold's validation part are truly unseen (None if a model is missing)."""
-    if any(len(r.models) <= fold or r.models[fold] is None for r, _ in kept):
+    weights = {m.name: m.weight for m in pipeline.members}  # after any --max-latency-ms drop
+    kept = [(r, weights[r.name]) for r, _ in kept if r.name in weights]
+    if not kept or any(len(r.models) <= fold or r.models[fold] is None for r, _ in kept):
         return None
     members = [Member(r.name, r.family, w, [r.models[fold]]) for r, w in kept]
     profiles = {get_family(r.family).profile for r, _ in kept}
@@ -71,10 +74,13 @@ def _permutation(kept, ws, pipeline, metric, order, rng, *, deadline, seed) -> d
         return {"features": [], "not_computed": order,
                 "note": "The fold models were not kept, so no held-out rows could be used."}
     valid = ws.folds.splits[0][1]
-    rows = np.sort(rng.choice(valid, min(PERMUTATION_ROWS, len(valid)), replace=False))
+    rows = valid[subsample(ws.y[valid], PERMUTATION_ROWS, ws.n_classes, rng)]  # every class kept
     n_repeats = 3 if len(order) <= 50 else 1
     found = permutation_importance(held_out.predict_output, ws.X.iloc[rows], ws.y[rows], metric,
                                    columns=order, n_repeats=n_repeats, seed=seed, deadline=deadline)
+    if not np.isfinite(found["baseline"]):
+        return {"features": [], "not_computed": order,
+                "note": f"The {metric.name} of the held-out rows is undefined (too few rows of a class)."}
     return {"on": f"held-out rows of validation fold 1 ({len(rows):,} rows), scored by the "
                   "ensemble as trained without them", **found}
 

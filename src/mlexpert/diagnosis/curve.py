@@ -79,7 +79,7 @@ class Split:
 
     y_train: np.ndarray
     y_valid: np.ndarray
-    full: tuple[np.ndarray, np.ndarray] | None = None
+    full: tuple[np.ndarray, np.ndarray] | Callable[[], tuple] | None = None  # callable: lazy
 
 
 def learning_curve(fit_predict: Callable[[int, np.ndarray], tuple[np.ndarray, np.ndarray]],
@@ -99,6 +99,8 @@ def learning_curve(fit_predict: Callable[[int, np.ndarray], tuple[np.ndarray, np
     sizes = sorted(f for f in fractions if f * len(splits[0].y_train) >= MIN_ROWS)
     done: list[list[CurvePoint]] = []
     for s, split in enumerate(splits):
+        if null_loss(split.y_train, n_classes) <= 0:  # one class / a constant target: no scale
+            continue
         rows_to_fit = sum(f * len(split.y_train) for f in sizes if f < 1.0 or split.full is None)
         if done and not _in_time(deadline, seconds_per_row, rows_to_fit):
             break
@@ -106,7 +108,8 @@ def learning_curve(fit_predict: Callable[[int, np.ndarray], tuple[np.ndarray, np
         for fraction in sizes:
             size = int(round(fraction * len(split.y_train)))
             if fraction >= 1.0 and split.full is not None:
-                rows, (out_train, out_valid) = np.arange(len(split.y_train)), split.full
+                full = split.full() if callable(split.full) else split.full
+                rows, (out_train, out_valid) = np.arange(len(split.y_train)), full
             elif not done and not _in_time(deadline, seconds_per_row, size):
                 continue
             else:

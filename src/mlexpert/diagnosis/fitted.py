@@ -26,11 +26,14 @@ def diagnose_fit(results: list, ws, metric, *, deadline: float, n_threads: int,
                 "greater_is_better": metric.greater_is_better, "curve": []}
     family = get_family(chosen.family)
     views = [ws.fold(family.profile, i) for i in range(len(ws.folds))]
-    splits = []
-    with threadpool_limits(n_threads):
-        for view, model in zip(views, chosen.models):
-            full = (family.predict(model, view.X_train, ws.task), family.predict(model, view.X_valid, ws.task))
-            splits.append(Split(view.y_train, view.y_valid, full))
+    def full(view, model):  # the search's fold model: its validation outputs are known
+        def outputs():
+            with threadpool_limits(n_threads):
+                return family.predict(model, view.X_train, ws.task), chosen.oof[view.valid_index]
+        return outputs
+
+    splits = [Split(view.y_train, view.y_valid, full(view, model))
+              for view, model in zip(views, chosen.models)]
 
     def fit_predict(s: int, rows: np.ndarray):
         view = views[s]

@@ -48,8 +48,9 @@ def fairness_section(df: pd.DataFrame, columns, evaluated: dict, task: Task,
     from ..fairness import assess_fairness
 
     y, output, rows = evaluated["cross_validation"]
+    # without a tuned threshold, predict takes the argmax: class 1 only above 0.5
     common = {"task": task.kind, "classes": task.classes,
-              "threshold": 0.5 if threshold is None else threshold}
+              "threshold": float(np.nextafter(0.5, 1.0)) if threshold is None else threshold}
     section = assess_fairness(y, output, df[list(columns)].iloc[rows].reset_index(drop=True),
                               on="out-of-fold predictions", **common)
     if "test" in evaluated:

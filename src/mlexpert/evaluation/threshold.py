@@ -59,10 +59,11 @@ def tune_threshold(y: np.ndarray, p_positive: np.ndarray, metric: str) -> dict:
     best = int(np.nanargmax(scores))
     cut_values = ps[last_of_value]
     below = cut_values[best + 1] if best + 1 < len(cut_values) else 0.0
-    threshold = float((cut_values[best] + below) / 2)
+    # never exactly 0 or 1 (a model whose outputs reach 0 exactly, "flag everything")
+    threshold = float(np.clip((cut_values[best] + below) / 2, 1e-6, 1 - 1e-6))
     default = label_scores(y, p >= 0.5)[metric]
     tuned = label_scores(y, p >= threshold)[metric]
-    return {"metric": metric, "threshold": round(threshold, 6),
+    return {"metric": metric, "threshold": float(f"{threshold:.6g}"),
             "default": {metric: round(default, 6)}, "tuned": {metric: round(tuned, 6)}}
 
 

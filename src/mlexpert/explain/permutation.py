@@ -26,7 +26,10 @@ def permutation_importance(predict_output: Callable[[pd.DataFrame], np.ndarray],
     X = X.reset_index(drop=True)
     rng = np.random.default_rng(seed)
     sign = 1.0 if metric.greater_is_better else -1.0
-    base = metric.score(y, predict_output(X))
+    base = _score(metric, y, predict_output(X))
+    if not np.isfinite(base):
+        return {"metric": metric.name, "baseline": float("nan"), "n_repeats": n_repeats,
+                "n_rows": int(len(X)), "features": [], "not_computed": columns}
     per_batch = max(1, BATCH_ROWS // max(len(X), 1))
     drops: dict[str, list[float]] = {}
     jobs = [(c, r) for c in columns for r in range(n_repeats)]
@@ -42,13 +45,21 @@ def permutation_importance(predict_output: Callable[[pd.DataFrame], np.ndarray],
         output = predict_output(pd.concat(frames, ignore_index=True))
         for i, (column, _) in enumerate(batch):
             part = output[i * len(X):(i + 1) * len(X)]
-            drops.setdefault(column, []).append(sign * (base - metric.score(y, part)))
+            drops.setdefault(column, []).append(sign * (base - _score(metric, y, part)))
     done = [c for c in columns if len(drops.get(c, ())) == n_repeats]
     features = sorted(({"feature": c, "mean": _r(np.mean(drops[c])), "std": _r(np.std(drops[c]))}
                        for c in done), key=lambda f: -f["mean"])
     return {"metric": metric.name, "baseline": _r(base), "n_repeats": n_repeats,
             "n_rows": int(len(X)), "features": features,
             "not_computed": [c for c in columns if c not in done]}
+
+
+def _score(metric, y, output) -> float:
+    """The metric, or NaN where it is undefined on these rows (e.g. AUC with one class)."""
+    try:
+        return metric.score(y, output)
+    except ValueError:
+        return float("nan")
 
 
 def _r(value) -> float:

@@ -1,5 +1,6 @@
 """Sensitive columns as readable group labels: missing values form their own group and a
-numeric column with many distinct values is cut into quartile bins ("25–38")."""
+numeric column with many distinct values is cut into quartile bins ("25–38"); beyond the
+20 largest groups of any other column, the rest are merged into "(other)"."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pandas as pd
 MISSING = "(missing)"
 MAX_CATEGORIES = 10  # a numeric column with more distinct values is binned
 N_BINS = 4
+MAX_GROUPS = 20  # other columns: the largest groups, the rest merged into OTHER
+OTHER = "(other)"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,10 @@ def _categories(present: pd.Series, numeric: bool) -> tuple[np.ndarray, list[str
     else:
         counts = pd.Series(names).value_counts()
         order = sorted(counts.index, key=lambda name: (-counts[name], name))
+        if len(order) > MAX_GROUPS:
+            kept = set(order[:MAX_GROUPS - 1])
+            names = np.array([n if n in kept else OTHER for n in names], dtype=object)
+            order = order[:MAX_GROUPS - 1] + [OTHER]
     return names, list(dict.fromkeys(order))
 
 

@@ -61,6 +61,11 @@ def binary_sentences(precision: float, recall: float, base_rate: float | None,
     """Precision and recall at the decision threshold, as counts out of 100."""
     what = case(target, positive)
     out = []
+    if is_number(recall) and recall == 0:  # it never flags anyone: precision means nothing
+        return [f"At this cut-off it never flags a case as {what}: lower the cut-off (fit with "
+                "--optimize-threshold f1) to catch any."] + (
+            [f"For comparison, {per_100(base_rate)} of every 100 cases are {what} overall."]
+            if is_number(base_rate) else [])
     if is_number(precision):
         out.append(f"Of every 100 cases it flags as {what}, about {per_100(precision)} really are.")
     if is_number(recall):
@@ -80,9 +85,10 @@ def threshold_sentence(threshold: dict) -> str:
     t = threshold.get("threshold")
     if not is_number(t):
         return ""
-    goal = ("to balance the two figures below" if threshold.get("metric") == "f1"
+    goal = ("to get the best balance of the two figures below (F1)" if threshold.get("metric") == "f1"
             else f"to get the best {threshold.get('metric', 'score')}")
-    return (f"It flags a case when its estimated chance is at least {pct(t)}; this cut-off was "
+    chance = f"{100 * t:.2g}%" if t < 0.05 else pct(t)
+    return (f"It flags a case when its estimated chance is at least {chance}; this cut-off was "
             f"chosen {goal}.")
 
 
@@ -219,7 +225,9 @@ def trend_sentence(pd_: dict) -> str:
     x, y = np.asarray(grid, dtype=float), np.asarray(average, dtype=float)
     if len(x) != len(y) or np.ptp(y) == 0 or not np.isfinite(y).all():
         return ""
-    rho = np.corrcoef(np.argsort(np.argsort(x)), np.argsort(np.argsort(y)))[0, 1]
+    from scipy.stats import spearmanr
+
+    rho = float(spearmanr(x, y).statistic)  # average ranks: plateaus do not make a trend
     if not abs(rho) >= TREND_RANK_CORR:
         return ""
     return (f"Higher {pd_['feature']} goes with {'higher' if rho > 0 else 'lower'} "
