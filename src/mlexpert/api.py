@@ -123,8 +123,8 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         target=target, task=task, metric=metric, time_limit=time_limit, seed=seed, n_jobs=n_jobs,
         families=families, max_trials=max_trials, n_folds=n_folds, holdout_rows=holdout_rows,
         groups=groups, time_column=time_column, refit=refit, max_latency_ms=max_latency_ms,
-        optimize_threshold=optimize_threshold, sensitive=sensitive, review=review, ignore=ignore, categorical=categorical,
-        text=text, datetime=datetime, keep=keep,
+        optimize_threshold=optimize_threshold, sensitive=sensitive, review=review,
+        ignore=ignore, categorical=categorical, text=text, datetime=datetime, keep=keep,
     )
     family_keys = resolve_families(config.families)
     notices: list[str] = []
