@@ -1,11 +1,14 @@
 """The command line as a user runs it: real processes, real files."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+import mlexpert
 
 from .conftest import EXAMPLE
 
@@ -102,3 +105,27 @@ def test_help_reads_well():
     assert code == 0
     for flag in ("--target", "--time", "--out", "--sql", "--groups", "--time-column", "--seed", "--quiet"):
         assert flag in stdout
+
+
+def test_explain_prints_and_saves_additive_row_explanations(tmp_path):
+    out = tmp_path / "gbm"
+    code, _, stderr = run("fit", EXAMPLE, "--target", "churned", "--time", "10", "--out", out,
+                          "--families", "lightgbm", "--max-trials", "2", "--no-review", "-q")
+    assert code == 0, stderr
+    code, stdout, stderr = run("explain", out, EXAMPLE, "--rows", "3", "--top", "4",
+                               "--json", tmp_path / "why.json")
+    assert code == 0, stderr
+    assert "Row 3: predicted" in stdout and "log-odds" in stdout
+    rows = json.loads((tmp_path / "why.json").read_text())
+    assert len(rows) == 3 and all(len(r["contributions"]) == 4 for r in rows)
+    model = mlexpert.load(out)
+    frame = pd.read_csv(EXAMPLE).head(3)
+    proba = model.predict_proba(frame)
+    for i, row in enumerate(rows):
+        total = row["base"] + sum(c["contribution"] for c in row["contributions"]) + row["rest"]
+        assert total == pytest.approx(row["margin"], abs=1e-6)
+        assert row["prediction"] == model.predict(frame)[i]
+        assert row["probability"] == pytest.approx(proba.loc[i, str(row["prediction"])])
+        assert row["coverage"] == pytest.approx(1.0)
+    code, _, stderr = run("explain", out, EXAMPLE, "--rows", "0")
+    assert code != 0 and stderr.count("\n") == 1 and "--rows" in stderr

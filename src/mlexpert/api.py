@@ -192,7 +192,7 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     notices += scored
     if pipeline.threshold is not None:
         manifest["threshold"] = {**evaluation.pop("threshold"),
-                                 "positive_class": _jsonable(task_.classes[1])}
+                                 "positive_class": task_.to_dict()["classes"][1]}
     if config.review:
         manifest.update(_guarded("review", notices, lambda: review_fit(
             pipeline, kept, results, ws, metric_, n_threads=config.n_jobs, seed=config.seed,
@@ -234,10 +234,6 @@ def _check_columns(df: pd.DataFrame, names, option: str) -> None:
             f"--{option} names column(s) {missing} that are not in the data. Use column names "
             f"from: {', '.join(map(str, df.columns[:20]))}."
         )
-
-
-def _jsonable(value):
-    return value.item() if hasattr(value, "item") else value
 
 
 def _schema(df: pd.DataFrame, config: FitConfig) -> Schema:

@@ -71,7 +71,10 @@ class FittedPipeline:
         return total
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        out = self.predict_output(X)
+        return self.decide(self.predict_output(X))
+
+    def decide(self, out: np.ndarray) -> np.ndarray:
+        """Labels (classification, at the threshold when one is set) or values from outputs."""
         if self.task.kind == "binary" and self.threshold is not None:
             return self.task.decode((out[:, 1] >= self.threshold).astype(int))
         if self.task.is_classification:

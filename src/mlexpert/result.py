@@ -74,8 +74,8 @@ class FitResult:
                 "SHAP values. Refit with --families including lightgbm, or read the report's "
                 "permutation importance."
             )
-        predicted = self.predict(X)
         output = self.pipeline.predict_output(X)
+        predicted = self.pipeline.decide(output)
         rows = []
         for i in range(len(X)):
             row = found.explain_row(i, top=top)
@@ -92,10 +92,14 @@ class FitResult:
         the report (report.html, report.md, report.json; derived files, not checksummed)."""
         self.path = save_bundle(directory, self.pipeline, self.manifest, self.leaderboard)
         if report:
-            from .report import write_report
+            from .artifacts.bundle import saved_manifest
+            from .report import ReportSource, write_report
 
+            # from memory: what was just written, without re-reading and re-hashing it
+            source = ReportSource(saved_manifest(self.manifest), self.leaderboard,
+                                  self.pipeline.schema.to_dict(), self.path)
             try:
-                write_report(self.path, format="all")
+                write_report(source, format="all")
             except Exception as exc:  # the model is saved; `mlexpert report DIR` can retry
                 self.notices.append(f"The report could not be written ({type(exc).__name__}: "
                                     f"{exc}); the model is saved. Retry with `mlexpert report "

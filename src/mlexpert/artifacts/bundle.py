@@ -63,6 +63,11 @@ def pickled_size(obj) -> int:
     return counter.n
 
 
+def saved_manifest(manifest: dict) -> dict:
+    """The manifest as manifest.json holds it: with the format and mlexpert versions."""
+    return {"format_version": FORMAT_VERSION, "mlexpert_version": __version__, **manifest}
+
+
 def save_bundle(directory: str | os.PathLike, pipeline, manifest: dict,
                 leaderboard: pd.DataFrame) -> Path:
     """Write the model directory atomically; an existing model directory is replaced."""
@@ -79,8 +84,7 @@ def save_bundle(directory: str | os.PathLike, pipeline, manifest: dict,
             pickle.dump(pipeline, fh, protocol=pickle.HIGHEST_PROTOCOL)
         (tmp / "schema.json").write_text(json.dumps(pipeline.schema.to_dict(), indent=2, default=str))
         leaderboard.to_csv(tmp / "leaderboard.csv", index=False)
-        full = {"format_version": FORMAT_VERSION, "mlexpert_version": __version__, **manifest}
-        (tmp / MANIFEST).write_text(json.dumps(full, indent=2, default=str))
+        (tmp / MANIFEST).write_text(json.dumps(saved_manifest(manifest), indent=2, default=str))
         lines = [f"{_sha256(tmp / name)}  {name}" for name in sorted(os.listdir(tmp))]
         (tmp / CHECKSUMS).write_text("\n".join(lines) + "\n")
         _replace(tmp, target)

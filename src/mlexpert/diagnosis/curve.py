@@ -154,5 +154,15 @@ def _average(done: list[list[CurvePoint]]) -> list[CurvePoint]:
     return out
 
 
+def take_rows(X, rows: np.ndarray):
+    """Rows of an encoded matrix: DataFrame, array, sparse matrix or the MLP's dict."""
+    if hasattr(X, "iloc"):
+        return X.iloc[rows].reset_index(drop=True)
+    if isinstance(X, dict):
+        return {key: (value[rows] if isinstance(value, np.ndarray) else value)
+                for key, value in X.items()}
+    return X[rows]
+
+
 def _r(value: float) -> float:
     return round(float(value), 6)

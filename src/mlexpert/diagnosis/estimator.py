@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
-from .curve import FRACTIONS, Split, learning_curve
+from .curve import FRACTIONS, Split, learning_curve, take_rows
 from .verdict import judge
 
 
@@ -36,16 +36,12 @@ def diagnose_estimator(estimator, X, y, *, classification: bool | None = None,
 
     def fit_predict(s, rows):
         tr, va = pairs[s]
-        X_fit = _rows(X, tr[rows])
+        X_fit = take_rows(X, tr[rows])
         model = clone(estimator).fit(X_fit, y[tr][rows])
-        return _output(model, X_fit, k), _output(model, _rows(X, va), k)
+        return _output(model, X_fit, k), _output(model, take_rows(X, va), k)
 
     points = learning_curve(fit_predict, splits, n_classes=k, fractions=fractions, seed=seed)
     return {**judge(points), "curve": [p.to_dict() for p in points]}
-
-
-def _rows(X, rows):
-    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
 
 
 def _output(model, X, k: int) -> np.ndarray:

@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from ..models._base import FitContext
 from ..models.registry import get_family
-from .curve import FRACTIONS, Split, learning_curve
+from .curve import FRACTIONS, Split, learning_curve, take_rows
 from .verdict import judge
 
 CANDIDATES = 5  # the best trials considered; the best one that fits in the time is used
@@ -90,13 +90,3 @@ def _affordable(candidates: list, ws, deadline: float):
         if np.isfinite(r.fold_seconds) and r.fold_seconds * share * 1.2 < left:
             return r
     return None
-
-
-def take_rows(X, rows: np.ndarray):
-    """Rows of an encoded matrix: DataFrame, array, sparse matrix or the MLP's dict."""
-    if hasattr(X, "iloc"):
-        return X.iloc[rows].reset_index(drop=True)
-    if isinstance(X, dict):
-        return {key: (value[rows] if isinstance(value, np.ndarray) else value)
-                for key, value in X.items()}
-    return X[rows]

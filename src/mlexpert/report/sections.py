@@ -106,7 +106,8 @@ def _shown(column: str, values: pd.Series) -> bool:
         return True
     if column == "status":
         return bool((values.astype(str) != "ok").any())
-    return bool(values.notna().any())
+    present = values.dropna()  # empty text counts as nothing (a leaderboard read from CSV has NaN)
+    return bool((present.astype(str).str.strip() != "").any())
 
 
 def column_header(column: str, metric: str) -> str:
