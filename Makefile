@@ -20,7 +20,7 @@ demo: install
 	@head -5 out/churn-predictions.csv
 
 test: $(BIN)/python
-	$(BIN)/pip install -q -e ".[test,nn]"
+	$(BIN)/pip install -q -e ".[test,nn,serve,onnx]"
 	bash scripts/setup-browser.sh
 	MLEXPERT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 --durations=15 tests
 
