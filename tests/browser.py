@@ -117,10 +117,22 @@ def open_page(html_path: str | Path, *, width: int = 1280, height: int = 800) ->
     Use this for interaction (clicks, ``page.evaluate``); the browser closes on exit.
     Playwright gives each launch a fresh, empty user data directory.
     """
+    with open_url(Path(html_path).resolve().as_uri(), width=width, height=height) as watch:
+        yield watch
+
+
+@contextmanager
+def open_url(url: str, *, allow: tuple[str, ...] = (), width: int = 1280,
+             height: int = 800) -> Iterator[Watch]:
+    """Like :func:`open_page` for a URL: requests to origins in ``allow`` (e.g. a test
+    server on ``http://127.0.0.1:PORT``) go through; any other non-local request is
+    recorded and aborted."""
     executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
-    url = Path(html_path).resolve().as_uri()
+    def external(target: str) -> bool:
+        return _is_external(target) and not target.startswith(allow or ("\0",))
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=list(ARGS))
         try:
@@ -128,8 +140,8 @@ def open_page(html_path: str | Path, *, width: int = 1280, height: int = 800) ->
             watch = Watch(page)
             page.on("console", lambda m: m.type == "error" and watch.console_errors.append(m.text))
             page.on("pageerror", lambda e: watch.console_errors.append(f"uncaught: {e}"))
-            page.on("request", _recorder(watch.external_requests))
-            page.route(_is_external, lambda route: route.abort())
+            page.on("request", lambda r: external(r.url) and watch.external_requests.append(r.url))
+            page.route(external, lambda route: route.abort())
             page.goto(url, wait_until="load")
             # One animation frame, so scripts that draw on load have drawn.
             page.evaluate("() => new Promise(r => requestAnimationFrame(() => r()))")
@@ -177,10 +189,6 @@ def render_page(
             external_requests=list(watch.external_requests),
             screenshot=shot,
         )
-
-
-def _recorder(urls: list[str]):
-    return lambda request: _is_external(request.url) and urls.append(request.url)
 
 
 def _is_external(url: str) -> bool:

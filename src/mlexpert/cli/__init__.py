@@ -9,6 +9,7 @@ from . import explain as _explain
 from . import fit as _fit
 from . import predict as _predict
 from . import report as _report
+from . import serve as _serve
 
 app = typer.Typer(
     name="mlexpert",
@@ -22,6 +23,7 @@ app.command("predict")(_predict.predict_command)
 app.command("audit")(_audit.audit_command)
 app.command("report")(_report.report_command)
 app.command("explain")(_explain.explain_command)
+app.command("serve")(_serve.serve_command)
 
 
 def main() -> None:

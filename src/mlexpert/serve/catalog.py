@@ -1,0 +1,162 @@
+"""Which models a server serves, found on disk and loaded once at start-up.
+
+``DIR`` is either one model directory (served under its folder name, version ``1``), or a
+folder holding model directories ``NAME/`` or ``NAME/VERSION/``. The latest version
+(natural order: ``2`` < ``10``) is the default of its name. Every directory is verified
+against its checksums when loaded: a modified model refuses to load and the server does
+not start.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..artifacts.bundle import MANIFEST
+from ..exceptions import ArtifactError
+from .errors import RequestError
+from .records import RecordSchema
+
+
+@dataclass
+class Prediction:
+    """Outputs for a batch of rows, as plain Python values."""
+
+    labels: list
+    probabilities: np.ndarray | None  # (n, k) for classification
+    classes: list
+
+
+@dataclass
+class ServedModel:
+    """A loaded model with its request schema and a lock around its predictions."""
+
+    name: str
+    version: str
+    path: Path
+    result: object  # mlexpert.result.FitResult
+    records: RecordSchema = field(init=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self):
+        self.records = RecordSchema(self.result.pipeline.schema)
+
+    @property
+    def manifest(self) -> dict:
+        return self.result.manifest
+
+    @property
+    def task(self) -> str:
+        return self.result.pipeline.task.kind
+
+    @property
+    def classes(self) -> list:
+        return [_plain(c) for c in self.result.pipeline.task.classes] if self.task != "regression" else []
+
+    def predict(self, frame: pd.DataFrame) -> Prediction:
+        """Labels (at the saved threshold) and probabilities for ``frame``."""
+        pipeline = self.result.pipeline
+        with self.lock:
+            out = pipeline.predict_output(frame)
+        labels = [_plain(v) for v in pipeline.decide(out)]
+        probs = np.asarray(out, dtype=float) if self.task != "regression" else None
+        return Prediction(labels, probs, self.classes)
+
+    def card(self) -> dict:
+        """What a client (or the web page) needs to know about this model."""
+        m = self.manifest
+        return {
+            "name": self.name, "version": self.version, "task": self.task,
+            "target": m.get("target"), "metric": m.get("metric"), "cv_score": m.get("cv_score"),
+            "cv_strategy": m.get("cv_strategy"), "created_at": m.get("created_at"),
+            "n_rows": m.get("n_rows"), "classes": self.classes,
+            "threshold": self.result.pipeline.threshold,
+            "data_fingerprint": m.get("data_fingerprint"),
+            "mlexpert_version": m.get("mlexpert_version"),
+            "inputs": self.records.describe(),
+            "has_report": (self.path / "report.html").exists(),
+        }
+
+
+class Catalog:
+    """Served models by name, then version; one of them is the default."""
+
+    def __init__(self, models: list[ServedModel]):
+        self.models: dict[str, dict[str, ServedModel]] = {}
+        for m in models:
+            self.models.setdefault(m.name, {})[m.version] = m
+        self.latest = {name: max(versions, key=_natural) for name, versions in self.models.items()}
+        self.default = next(iter(self.models))
+
+    def get(self, name: str | None = None, version: str | None = None) -> ServedModel:
+        name = name or self.default
+        if name not in self.models:
+            raise RequestError(404, f"No model named {name!r}; served models: "
+                                    f"{', '.join(sorted(self.models))}.")
+        versions = self.models[name]
+        version = version or self.latest[name]
+        if version not in versions:
+            raise RequestError(404, f"Model {name!r} has no version {version!r}; versions: "
+                                    f"{', '.join(sorted(versions, key=_natural))}.")
+        return versions[version]
+
+    def all(self) -> list[ServedModel]:
+        return [m for versions in self.models.values() for m in versions.values()]
+
+
+def discover(root: str | Path) -> Catalog:
+    """Load every model directory under ``root`` (see the module docstring)."""
+    from ..api import load
+
+    root = Path(root)
+    if not root.is_dir():
+        raise ArtifactError(f"Model directory {str(root)!r} does not exist. Train one with "
+                            "`mlexpert fit DATA --target COL --out DIR`.")
+    found = _model_dirs(root)
+    if not found:
+        raise ArtifactError(f"{str(root)!r} holds no mlexpert model directory ({MANIFEST} not "
+                            "found in it, its subfolders or theirs). Point at a model folder.")
+    return Catalog([ServedModel(name, version, path, load(path)) for name, version, path in found])
+
+
+def verify_all(root: str | Path) -> int:
+    """Check the checksums of every model directory under ``root`` without loading them."""
+    from ..artifacts.bundle import read_manifest
+
+    root = Path(root)
+    if not root.is_dir():
+        raise ArtifactError(f"Model directory {str(root)!r} does not exist.")
+    found = _model_dirs(root)
+    if not found:
+        raise ArtifactError(f"{str(root)!r} holds no mlexpert model directory.")
+    for _, _, path in found:
+        read_manifest(path)
+    return len(found)
+
+
+def _model_dirs(root: Path) -> list[tuple[str, str, Path]]:
+    if (root / MANIFEST).exists():
+        return [(root.resolve().name, "1", root)]
+    found = []
+    for child in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if (child / MANIFEST).exists():
+            found.append((child.name, "1", child))
+            continue
+        for sub in sorted((p for p in child.iterdir() if (p / MANIFEST).exists()
+                           and not p.name.startswith(".")), key=lambda p: _natural(p.name)):
+            found.append((child.name, sub.name, sub))
+    return found
+
+
+def _natural(text: str) -> tuple:
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.findall(r"\d+|\D+", text))
+
+
+def _plain(value):
+    """A numpy scalar as the Python value JSON can carry."""
+    return value.item() if isinstance(value, np.generic) else value
