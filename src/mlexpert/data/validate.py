@@ -118,8 +118,9 @@ def _replace_infinite(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         col = df[name]
         if not _is_float(col):
             continue
-        mask = col.isin([np.inf, -np.inf])
-        if mask.any():
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        if np.isinf(values).any():
+            mask = np.isinf(values)
             counts[name] = int(mask.sum())
             df[name] = col.mask(mask)
     if counts:

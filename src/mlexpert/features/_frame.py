@@ -10,9 +10,9 @@ MISSING_TOKEN = "__missing__"
 
 def as_strings(col: pd.Series) -> np.ndarray:
     """Object array of str values, ``None`` for missing."""
-    values = col.astype(object).to_numpy()
-    mask = pd.isna(col).to_numpy()
-    out = np.array([None if m else str(v) for v, m in zip(values, mask)], dtype=object)
+    values = col.to_numpy(dtype=object, na_value=None)
+    out = np.empty(len(values), dtype=object)
+    out[:] = [v if v is None or type(v) is str else str(v) for v in values]
     return out
 
 
@@ -20,4 +20,6 @@ def as_float(col: pd.Series) -> np.ndarray:
     """Float array, NaN for missing or non-numeric values."""
     if pd.api.types.is_bool_dtype(col):
         return col.astype("float64").to_numpy()
+    if pd.api.types.is_float_dtype(col) or pd.api.types.is_integer_dtype(col):
+        return col.to_numpy(dtype="float64", na_value=np.nan)
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)

@@ -59,6 +59,7 @@ class CategoryBlock(TransformerMixin, BaseEstimator):
         return self._transform(m, len(X))
 
     def _fit(self, X: pd.DataFrame, y):
+        self.__dict__.pop("_level_index_", None)
         m = self._strings(X)
         self.columns_ = list(X.columns)
         self.levels_ = []
@@ -93,10 +94,17 @@ class CategoryBlock(TransformerMixin, BaseEstimator):
 
     def _codes(self, m: np.ndarray) -> np.ndarray:
         out = np.zeros(m.shape, dtype=np.int64)
-        for j, levels in enumerate(self.levels_):
-            index = {v: i + 1 for i, v in enumerate(levels)}
+        for j, index in enumerate(self._level_index()):
             out[:, j] = [index.get(v, 0) for v in m[:, j]]
         return out
+
+    def _level_index(self) -> list[dict]:
+        """Code of each kept level (1-based) per column, built once per fitted block."""
+        index = self.__dict__.get("_level_index_")
+        if index is None:
+            index = [{v: i + 1 for i, v in enumerate(levels)} for levels in self.levels_]
+            self._level_index_ = index
+        return index
 
     def _combine_target(self, encoded: np.ndarray, m: np.ndarray) -> np.ndarray:
         return np.hstack([encoded, self._frequencies(m)]).astype(np.float32)

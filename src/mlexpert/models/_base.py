@@ -18,6 +18,9 @@ import numpy as np
 from ..utils._optional import is_available
 
 
+SMALL_BATCH = 1000  # predict this many rows or fewer on one thread: more threads cost more than they save
+
+
 @dataclass(frozen=True)
 class FitContext:
     """Everything a family needs to know besides the data and its parameters.

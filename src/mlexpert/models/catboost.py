@@ -10,7 +10,7 @@ import pandas as pd
 from ..features._frame import MISSING_TOKEN
 from ..utils._optional import import_optional
 from ._base import (
-    MAX_ROUNDS, FitContext, ModelFamily, align_classes, as_probabilities, scaled_count,
+    MAX_ROUNDS, SMALL_BATCH, FitContext, ModelFamily, align_classes, as_probabilities, scaled_count,
 )
 from .registry import register
 
@@ -72,9 +72,10 @@ class CatBoostFamily(ModelFamily):
 
     def predict(self, model, X, task):
         X, _ = _clean(X)
+        threads = {"thread_count": 1} if len(X) <= SMALL_BATCH else {}  # threads cost more on few rows
         if task == "regression":
-            return np.asarray(model.predict(X), dtype=float)
-        proba = model.predict_proba(X)
+            return np.asarray(model.predict(X, **threads), dtype=float)
+        proba = model.predict_proba(X, **threads)
         n_classes = len(model.get_param("class_names") or model.classes_)
         return as_probabilities(align_classes(proba, model.classes_, n_classes), n_classes)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 
 from ..utils._optional import import_optional
 from ._base import (
-    MAX_ROUNDS, FitContext, ModelFamily, as_probabilities, early_stopping_rounds, scaled_count,
+    MAX_ROUNDS, SMALL_BATCH, FitContext, ModelFamily, as_probabilities, early_stopping_rounds,
+    scaled_count,
 )
 from .registry import register
 
@@ -73,7 +75,10 @@ class LightGBMFamily(ModelFamily):
         return _lean(lgb, booster)
 
     def predict(self, model, X, task):
-        out = model.predict(X, num_iteration=_best(model) or None)
+        # Few rows: one thread (threads cost more than they save, and a busy server has
+        # its cores taken by other requests).
+        threads = {"num_threads": 1} if X.shape[0] <= SMALL_BATCH else {}
+        out = model.predict(as_matrix(X), num_iteration=_best(model) or None, **threads)
         if task == "regression":
             return np.asarray(out, dtype=float)
         n_classes = 2 if task == "binary" else out.shape[1]
@@ -84,6 +89,26 @@ class LightGBMFamily(ModelFamily):
 
     def refit_params(self, params, fold_infos, data_ratio):
         return {**params, "n_estimators": scaled_count(fold_infos, "iterations", data_ratio)}
+
+
+def as_matrix(X):
+    """A native-profile frame as the float matrix LightGBM would build from it, built faster.
+
+    LightGBM turns a pandas categorical column into its codes (-1, unseen, as missing)
+    after aligning its categories to the training ones; the preprocessor that trained the
+    model made the same categories, so the codes are the same. Converting here skips
+    LightGBM's per-call pandas checks: ~2 ms for one row. Non-frames pass through.
+    """
+    if not isinstance(X, pd.DataFrame):
+        return X
+    out = np.empty(X.shape, dtype=np.float64)
+    for j, (_, col) in enumerate(X.items()):
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = col.cat.codes.to_numpy()
+            out[:, j] = np.where(codes < 0, np.nan, codes)
+        else:
+            out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
 
 
 def _best(booster) -> int:
