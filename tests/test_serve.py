@@ -180,3 +180,36 @@ def test_refuses_a_modified_model_directory(models, tmp_path):
     run = subprocess.run(serve_command(bad, port=free_port()), capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "Checksum mismatch for 'model.pkl'" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_web_page_predicts_from_the_form(server, models):
+    from tests.browser import open_url
+
+    data = models["data"].iloc[[3]]
+    model = mlexpert.load(models["churn"])
+    expected = model.predict_proba(data).iloc[0]
+    kinds = {c.name: c.kind for c in model.pipeline.schema.columns}
+    with open_url(server.url + "/", allow=(server.url,)) as watch:
+        page = watch.page
+        assert page.title().startswith("churn")
+        for name in model.pipeline.schema.features:
+            value, field = data[name].iloc[0], f'[name="{name}"]'
+            if pd.isna(value):
+                continue
+            if kinds[name] == "boolean":
+                page.select_option(field, "true" if value == "yes" else "false")
+            elif page.eval_on_selector(field, "el => el.tagName") == "SELECT":
+                page.select_option(field, str(value))
+            else:
+                page.fill(field, str(value))
+        page.click("#predict-button")
+        page.wait_for_selector("#result:not([hidden])", timeout=20_000)
+        shown = page.inner_text("#result")
+        card = page.inner_text("#card")
+    assert watch.console_errors == [] and watch.external_requests == []
+    assert f"churned: {model.predict(data)[0]}" in shown
+    for label, p in expected.items():
+        assert f"{100 * p:.1f}%" in shown, (label, p, shown)
+    assert "roc_auc" in card and "Model card" in card
+    report = httpx.get(server.url + "/models/churn/versions/1/report")
+    assert report.status_code == 200 and "<html" in report.text[:500].lower()
