@@ -60,6 +60,7 @@ class CategoryBlock(TransformerMixin, BaseEstimator):
 
     def _fit(self, X: pd.DataFrame, y):
         self.__dict__.pop("_level_index_", None)
+        self.__dict__.pop("_category_dtypes_", None)
         m = self._strings(X)
         self.columns_ = list(X.columns)
         self.levels_ = []
@@ -98,6 +99,15 @@ class CategoryBlock(TransformerMixin, BaseEstimator):
             out[:, j] = [index.get(v, 0) for v in m[:, j]]
         return out
 
+    def _category_dtypes(self) -> list[pd.CategoricalDtype]:
+        """The pandas dtype of each column's kept levels, built once (building one hashes
+        every level: ~0.1 ms a column on every call otherwise)."""
+        dtypes = self.__dict__.get("_category_dtypes_")
+        if dtypes is None:
+            dtypes = [pd.CategoricalDtype(levels) for levels in self.levels_]
+            self._category_dtypes_ = dtypes
+        return dtypes
+
     def _level_index(self) -> list[dict]:
         """Code of each kept level (1-based) per column, built once per fitted block."""
         index = self.__dict__.get("_level_index_")
@@ -121,6 +131,7 @@ class CategoryBlock(TransformerMixin, BaseEstimator):
         if self.mode == "string":
             return pd.DataFrame(m, columns=self.columns_)
         codes = self._codes(m) - 1  # -1 marks unseen or rare values: missing for the model
-        frame = {c: pd.Categorical.from_codes(codes[:, j], categories=self.levels_[j])
+        dtypes = self._category_dtypes()
+        frame = {c: pd.Categorical.from_codes(codes[:, j], dtype=dtypes[j], validate=False)
                  for j, c in enumerate(self.columns_)}
         return pd.DataFrame(frame)
