@@ -55,15 +55,15 @@ class FittedPipeline:
     def predict_output(self, X: pd.DataFrame) -> np.ndarray:
         """Probabilities (n, k) for classification, values (n,) for regression."""
         X = prepare_prediction_table(X, self.schema)
-        encoded: dict[tuple[str, bool], list] = {}
+        encoded: dict[tuple[str, bool, str], list] = {}
         total = None
         for member in self.members:
             family = get_family(member.family)
-            key = (family.profile, member.refit)
+            key = (family.profile, member.refit, family.encoding)
             if key not in encoded:
                 pps = ([self.full_preprocessors[family.profile]] if member.refit
                        else self.preprocessors[family.profile])
-                encoded[key] = [pp.transform(X) for pp in pps]
+                encoded[key] = [family.encode(pp, X) for pp in pps]
             inputs = encoded[key]
             out = sum(family.predict(m, inputs[i], self.task.kind) for i, m in enumerate(member.models))
             out = member.weight * out / len(member.models)

@@ -61,7 +61,11 @@ def prepare_prediction_table(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         verb = "appears" if len(repeated) == 1 else "appear"
         raise DataError(f"Column names must be unique; {_quoted(repeated)} {verb} more than "
                         "once. Rename the duplicates.")
-    out = df[features].reset_index(drop=True).copy()
+    if list(df.columns) == features and isinstance(df.index, pd.RangeIndex) and df.index.start == 0 \
+            and df.index.step == 1:
+        out = df.copy()  # already in order (as the server builds it): skip a costly selection
+    else:
+        out = df[features].reset_index(drop=True).copy()
     for name in schema.names("numeric"):
         col = out[name]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):

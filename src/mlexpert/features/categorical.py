@@ -42,8 +42,8 @@ class CategoryBlock(TransformerMixin, BaseEstimator):
         self.target_type = target_type
         self.random_state = random_state
 
-    def _strings(self, X: pd.DataFrame) -> np.ndarray:
-        cols = [as_strings(X[c]) for c in X.columns]
+    def _strings(self, X: pd.DataFrame, columns=None) -> np.ndarray:
+        cols = [as_strings(X[c]) for c in (X.columns if columns is None else columns)]
         m = np.column_stack(cols) if cols else np.empty((len(X), 0), dtype=object)
         m[pd.isna(m)] = MISSING_TOKEN
         return m
@@ -83,10 +83,18 @@ class CategoryBlock(TransformerMixin, BaseEstimator):
         return m
 
     def transform(self, X: pd.DataFrame):
-        m = self._strings(X)
+        """Encode the fitted columns of ``X`` (other columns of ``X`` are ignored)."""
+        m = self._strings(X, self.columns_)
         if self.mode == "target":
             return self._combine_target(self.encoder_.transform(m), m)
         return self._transform(m, len(X))
+
+    def category_codes(self, X: pd.DataFrame) -> np.ndarray:
+        """The ``category`` mode's output as float codes (NaN for unseen or rare values):
+        what a model reading the categorical frame sees, without building it."""
+        codes = (self._codes(self._strings(X, self.columns_)) - 1).astype(np.float64)
+        codes[codes < 0] = np.nan
+        return codes
 
     def _frequencies(self, m: np.ndarray) -> np.ndarray:
         return np.column_stack([

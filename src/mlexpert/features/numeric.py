@@ -60,7 +60,19 @@ class NumericBlock(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: pd.DataFrame) -> np.ndarray:
-        m = self._matrix(X)
+        return self._finish(self._matrix(X))
+
+    def transform_columns(self, X: pd.DataFrame, names: list[str], extra=None) -> np.ndarray:
+        """``transform`` of ``X[names]`` with the ``extra`` matrix's columns appended, without
+        building that frame (selecting columns costs ~0.1 ms a call in pandas)."""
+        cols = [boolean_to_float(X[c]) if c in self.boolean else as_float(X[c]) for c in names]
+        m = np.column_stack(cols) if cols else np.empty((len(X), 0))
+        if extra is not None:
+            m = np.hstack([m, extra])
+        m[~np.isfinite(m)] = np.nan
+        return self._finish(m)
+
+    def _finish(self, m: np.ndarray) -> np.ndarray:
         missing = np.isnan(m)
         if self.impute or self.scale:
             m = np.where(missing, self.medians_, m)

@@ -108,13 +108,34 @@ class TablePreprocessor(TransformerMixin, BaseEstimator):
         return out
 
     def transform(self, X: pd.DataFrame):
-        num = self._numeric_frame(X, fit=False)
-        parts = {"numeric": self.numeric_.transform(num)}
+        return self._assemble(self._parts(X, codes=False))
+
+    def transform_matrix(self, X: pd.DataFrame) -> np.ndarray:
+        """The ``native`` profile's frame as one float64 matrix, built directly: categorical
+        columns as their codes (NaN for unseen or rare values), the other columns as the
+        frame holds them (float32 values). The matrix LightGBM builds from the frame."""
+        if self.profile != "native":
+            raise ValueError(f"transform_matrix is for the 'native' profile, not {self.profile!r}")
+        blocks = []
+        for kind, part in self._parts(X, codes=True).items():
+            if kind in self.categorical_ and self.categorical_[kind].mode == "category":
+                blocks.append(part)
+            else:
+                dense = part.toarray() if sp.issparse(part) else part
+                blocks.append(np.asarray(dense, dtype=np.float32).astype(np.float64))
+        return np.hstack(blocks)
+
+    def _parts(self, X: pd.DataFrame, codes: bool) -> dict:
+        # Blocks read their own columns from X: no per-kind frames (pandas selections are slow).
+        dates = self.datetime_.transform(X) if self._cols("datetime") else None
+        names = self._cols("numeric") + self._cols("boolean")
+        parts = {"numeric": self.numeric_.transform_columns(X, names, dates)}
         for kind, block in self.categorical_.items():
-            parts[kind] = block.transform(X[self._cols(kind)])
+            parts[kind] = (block.category_codes(X) if codes and block.mode == "category"
+                           else block.transform(X))
         if self.text_ is not None:
             parts["text"] = self.text_.transform(X[self._cols("text")])
-        return self._assemble(parts)
+        return parts
 
     def output_sources(self) -> list[str] | dict[str, list[str]]:
         """The input column behind each output column of this fitted preprocessor.

@@ -80,6 +80,13 @@ class ModelFamily(ABC):
     def predict(self, model: Any, X, task: str) -> np.ndarray:
         """Probabilities (n, k) for classification, values (n,) for regression."""
 
+    encoding: ClassVar[str] = "output"  # what encode() returns; members sharing it share inputs
+
+    def encode(self, preprocessor: Any, X) -> Any:
+        """Prediction inputs for this family from a fitted preprocessor (its ``transform``
+        by default; a family may read a cheaper form that :meth:`predict` accepts too)."""
+        return preprocessor.transform(X)
+
     def describe(self, model: Any) -> dict:
         """Facts learned during fit worth showing (e.g. the best iteration)."""
         return {}

@@ -84,6 +84,12 @@ class LightGBMFamily(ModelFamily):
         n_classes = 2 if task == "binary" else out.shape[1]
         return as_probabilities(out, n_classes)
 
+    encoding = "matrix"
+
+    def encode(self, preprocessor, X):
+        """The native profile's float matrix, built without the frame (see :func:`as_matrix`)."""
+        return preprocessor.transform_matrix(X)
+
     def describe(self, model):
         return {"iterations": int(_best(model) or model.current_iteration())}
 
