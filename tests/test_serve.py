@@ -7,6 +7,7 @@ import math
 import shutil
 import subprocess
 import sys
+import time
 
 import httpx
 import numpy as np
@@ -213,3 +214,26 @@ def test_web_page_predicts_from_the_form(server, models):
     assert "roc_auc" in card and "Model card" in card
     report = httpx.get(server.url + "/models/churn/versions/1/report")
     assert report.status_code == 200 and "<html" in report.text[:500].lower()
+
+
+def test_health_answers_while_predictions_queue(server, models):
+    """More queued predictions than the thread pool has threads (40) must not stall health."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows, n = _records(models["data"].iloc[:400]), 60
+    done = []
+
+    def predict(_):
+        done.append(httpx.post(server.url + "/predict", json=rows, timeout=300).status_code)
+
+    with ThreadPoolExecutor(n) as pool:
+        futures = [pool.submit(predict, i) for i in range(n)]
+        time.sleep(0.5)  # let the requests reach the server
+        live = httpx.get(server.url + "/v2/health/live", timeout=300)
+        ready = httpx.get(server.url + "/v2/health/ready", timeout=300)
+        finished_by_then = len(done)
+        for f in futures:
+            f.result()
+    assert live.status_code == 200 and ready.status_code == 200
+    assert finished_by_then < n, "the health checks waited for the whole prediction queue"
+    assert done == [200] * n

@@ -45,6 +45,17 @@ class ServedModel:
 
     def __post_init__(self):
         self.records = RecordSchema(self.result.pipeline.schema)
+        self._limiter = None
+
+    async def predict_async(self, frame: pd.DataFrame) -> Prediction:
+        """:meth:`predict` in a worker thread, one at a time per model: waiting requests
+        queue here instead of parking threads of the shared pool (which would stall the
+        synchronous endpoints, and the health checks with them)."""
+        import anyio
+
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(1)
+        return await anyio.to_thread.run_sync(self.predict, frame, limiter=self._limiter)
 
     @property
     def manifest(self) -> dict:

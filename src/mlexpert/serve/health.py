@@ -8,7 +8,7 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/health", summary="Liveness, and the models served")
-def health(request: Request) -> dict:
+async def health(request: Request) -> dict:
     catalog = request.app.state.catalog
     return {"status": "ok", "default": catalog.default,
             "models": [{"name": m.name, "version": m.version, "task": m.task,
@@ -16,6 +16,6 @@ def health(request: Request) -> dict:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     m = request.app.state.metrics
     return Response(m.exposition(), media_type=m.content_type)

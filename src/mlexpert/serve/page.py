@@ -26,7 +26,7 @@ def _template():
 
 
 @router.get("/", response_class=HTMLResponse, summary="Model card and a form to try predictions")
-def page(request: Request, model: str | None = None, version: str | None = None) -> HTMLResponse:
+async def page(request: Request, model: str | None = None, version: str | None = None) -> HTMLResponse:
     catalog = request.app.state.catalog
     served = catalog.get(model, version)
     base = f"/models/{served.name}/versions/{served.version}"
@@ -40,7 +40,7 @@ def page(request: Request, model: str | None = None, version: str | None = None)
 
 @report_router.get("/models/{name}/versions/{version}/report", summary="The model's HTML report",
                    response_class=FileResponse)
-def report(request: Request, name: str, version: str):
+async def report(request: Request, name: str, version: str):
     served = request.app.state.catalog.get(name, version)
     path = served.path / "report.html"
     if not path.exists():

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 
+import anyio
+
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 
 from .catalog import ServedModel
 from .metrics import _slug
 from .security import check_api_key, read_body
 
+INLINE_PARSE_BYTES = 64 * 1024
 _DOC = ("Predict one record (a JSON object, one field per input column) or a list of records. "
         "Returns one prediction per record, with class probabilities for classification. "
         "Every input column is required and may be null (missing).")
@@ -57,8 +59,11 @@ async def predict_json(request: Request, model: ServedModel) -> dict:
     """Validate the JSON body, predict in a worker thread, count the predictions."""
     state = request.app.state
     body = await read_body(request, state.settings.max_body_bytes)
-    frame = model.records.parse_body(body, state.settings.max_rows)
-    result = await run_in_threadpool(model.predict, frame)
+    if len(body) <= INLINE_PARSE_BYTES:
+        frame = model.records.parse_body(body, state.settings.max_rows)
+    else:  # big bodies are parsed off the event loop, which keeps answering health checks
+        frame = await anyio.to_thread.run_sync(model.records.parse_body, body, state.settings.max_rows)
+    result = await model.predict_async(frame)
     state.metrics.observe_predictions(model, result.labels)
     rows = []
     for i, label in enumerate(result.labels):

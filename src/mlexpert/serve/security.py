@@ -9,7 +9,7 @@ from fastapi import Request
 from .errors import RequestError
 
 
-def check_api_key(request: Request) -> None:
+async def check_api_key(request: Request) -> None:
     """Refuse the request (401) unless it carries the server's key, when one is set.
 
     The key goes in ``X-API-Key: KEY`` or ``Authorization: Bearer KEY``; it is compared

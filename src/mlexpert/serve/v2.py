@@ -16,7 +16,6 @@ import struct
 
 import numpy as np
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 
 from .._version import __version__
 from .catalog import ServedModel
@@ -35,38 +34,38 @@ _NUMPY = {"BOOL": "?", "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64
 
 
 @router.get("", summary="Server metadata")
-def server_metadata() -> dict:
+async def server_metadata() -> dict:
     return {"name": "mlexpert", "version": __version__, "extensions": ["binary_tensor_data"]}
 
 
 @router.get("/health/live", summary="Liveness")
-def live() -> dict:
+async def live() -> dict:
     return {"live": True}
 
 
 @router.get("/health/ready", summary="Readiness (every model loaded)")
-def ready(request: Request) -> dict:
+async def ready(request: Request) -> dict:
     return {"ready": bool(request.app.state.catalog.all())}
 
 
 @router.get("/models/{name}", summary="Model metadata (latest version)")
-def metadata(request: Request, name: str) -> dict:
+async def metadata(request: Request, name: str) -> dict:
     return _metadata(request.app.state.catalog, request.app.state.catalog.get(name))
 
 
 @router.get("/models/{name}/versions/{version}", summary="Model metadata")
-def metadata_version(request: Request, name: str, version: str) -> dict:
+async def metadata_version(request: Request, name: str, version: str) -> dict:
     return _metadata(request.app.state.catalog, request.app.state.catalog.get(name, version))
 
 
 @router.get("/models/{name}/ready", summary="Model readiness")
-def model_ready(request: Request, name: str) -> dict:
+async def model_ready(request: Request, name: str) -> dict:
     model = request.app.state.catalog.get(name)
     return {"name": model.name, "ready": True}
 
 
 @router.get("/models/{name}/versions/{version}/ready", summary="Model version readiness")
-def model_version_ready(request: Request, name: str, version: str) -> dict:
+async def model_version_ready(request: Request, name: str, version: str) -> dict:
     model = request.app.state.catalog.get(name, version)
     return {"name": model.name, "ready": True}
 
@@ -114,7 +113,7 @@ async def _infer(request: Request, model: ServedModel) -> dict:
         frame = model.records.frame(records, state.settings.max_rows)
     except RequestError as exc:  # the protocol answers every bad request with 400
         raise RequestError(400, exc.message, exc.details) from None
-    result = await run_in_threadpool(model.predict, frame)
+    result = await model.predict_async(frame)
     state.metrics.observe_predictions(model, result.labels)
     label_type = _label_type(model)
     outputs = {"label": {"name": "label", "datatype": label_type, "shape": [n],
