@@ -6,6 +6,7 @@ import typer
 
 from . import audit as _audit
 from . import explain as _explain
+from . import export as _export
 from . import fit as _fit
 from . import predict as _predict
 from . import report as _report
@@ -24,6 +25,7 @@ app.command("audit")(_audit.audit_command)
 app.command("report")(_report.report_command)
 app.command("explain")(_explain.explain_command)
 app.command("serve")(_serve.serve_command)
+app.command("export")(_export.export_command)
 
 
 def main() -> None:
