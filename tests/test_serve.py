@@ -237,3 +237,26 @@ def test_health_answers_while_predictions_queue(server, models):
     assert live.status_code == 200 and ready.status_code == 200
     assert finished_by_then < n, "the health checks waited for the whole prediction queue"
     assert done == [200] * n
+
+
+def test_onnx_runtime_serves_the_exported_model(models, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from mlexpert.export import export_onnx
+
+    data = models["data"]
+    mlexpert.fit(data, target="churned", families=("lightgbm",), max_trials=2, time_limit=10,
+                 review=False, ignore=("last_note",), out=tmp_path / "churn")  # text: not exportable
+    export_onnx(tmp_path / "churn", data=data.iloc[:200], measure=False)
+    model = mlexpert.load(tmp_path / "churn")
+    rows = data.iloc[200:260]
+    with running_server(tmp_path / "churn", "--runtime", "onnx") as s:
+        got = httpx.post(s.url + "/predict", json=_records(rows)).json()["predictions"]
+        assert httpx.get(s.url + "/health").json()["models"][0]["runtime"] == "onnx"
+    assert [p["prediction"] for p in got] == list(model.predict(rows))
+    probs = np.array([[p["probabilities"][c] for c in ("no", "yes")] for p in got])
+    np.testing.assert_allclose(probs, model.predict_proba(rows).to_numpy(), atol=1e-9)
+    with open(tmp_path / "churn" / "model.onnx", "ab") as fh:  # tampered: refused
+        fh.write(b"\0")
+    run = subprocess.run(serve_command(tmp_path / "churn", "--runtime", "onnx", port=free_port()),
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and "Checksum mismatch" in run.stderr

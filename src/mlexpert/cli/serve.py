@@ -25,6 +25,8 @@ def serve_command(
     max_body_mb: Annotated[float, typer.Option(help="Largest JSON request body.")] = 10.0,
     max_upload_mb: Annotated[float, typer.Option(help="Largest file for POST /predict/batch.")] = 2048.0,
     max_rows: Annotated[int, typer.Option(help="Most records in one JSON or v2 request.")] = 10_000,
+    runtime: Annotated[str, typer.Option(help="python (the saved model) or onnx (DIR/model.onnx from "
+                                               "`mlexpert export`, in onnxruntime: faster).")] = "python",
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
 ) -> None:
@@ -41,7 +43,8 @@ def serve_command(
         from ..serve.catalog import verify_all
 
         settings = ServeSettings(model_dir=model_dir, api_key=api_key, max_body_mb=max_body_mb,
-                                 max_upload_mb=max_upload_mb, max_rows=max_rows)
+                                 max_upload_mb=max_upload_mb, max_rows=max_rows,
+                                 runtime=runtime)
         _warn_if_exposed(host, api_key)
         options = dict(host=host, port=port, log_level="info", access_log=access_log,
                        timeout_graceful_shutdown=10)

@@ -8,6 +8,7 @@ tolerance writes nothing and names the member(s) at fault.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +106,10 @@ def export_onnx(model: FitResult | str | os.PathLike, out: str | os.PathLike | N
         report.timing = timings(sess, pipeline, frame)
     with _atomic(path) as tmp:
         Path(tmp).write_bytes(model_bytes)
+    # A checksum beside it (``sha256sum -c`` format): `mlexpert serve --runtime onnx` checks it.
+    digest = hashlib.sha256(model_bytes).hexdigest()
+    with _atomic(path.with_name(path.name + ".sha256")) as tmp:
+        Path(tmp).write_text(f"{digest}  {path.name}\n")
     return report
 
 

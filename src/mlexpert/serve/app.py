@@ -27,7 +27,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 def create_app(settings: ServeSettings) -> FastAPI:
     """Load the models under ``settings.model_dir`` (verifying checksums) and build the app."""
-    catalog = discover(settings.model_dir)
+    catalog = discover(settings.model_dir, settings.runtime)
     default = catalog.get()
     app = FastAPI(title=f"mlexpert: {default.name}", version=__version__,
                   description=f"Predicts {default.manifest.get('target')!r} ({default.task}). "

@@ -40,12 +40,14 @@ class ServedModel:
     version: str
     path: Path
     result: object  # mlexpert.result.FitResult
+    runtime: str = "python"  # or "onnx": predict with DIR/model.onnx in onnxruntime
     records: RecordSchema = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self):
         self.records = RecordSchema(self.result.pipeline.schema)
         self._limiter = None
+        self.session = _onnx_session(self.path) if self.runtime == "onnx" else None
 
     async def predict_async(self, frame: pd.DataFrame) -> Prediction:
         """:meth:`predict` in a worker thread, one at a time per model: waiting requests
@@ -72,11 +74,26 @@ class ServedModel:
     def predict(self, frame: pd.DataFrame) -> Prediction:
         """Labels (at the saved threshold) and probabilities for ``frame``."""
         pipeline = self.result.pipeline
+        if self.session is not None:
+            return self._predict_onnx(frame)
         with self.lock:
             out = pipeline.predict_output(frame)
         labels = [_plain(v) for v in pipeline.decide(out)]
         probs = np.asarray(out, dtype=float) if self.task != "regression" else None
         return Prediction(labels, probs, self.classes)
+
+    def _predict_onnx(self, frame: pd.DataFrame) -> Prediction:
+        from ..export import onnx_feed
+
+        feed = onnx_feed(frame, self.result.pipeline.schema)
+        names = [o.name for o in self.session.get_outputs()]
+        with self.lock:
+            outs = dict(zip(names, self.session.run(None, feed)))
+        if self.task == "regression":
+            return Prediction([float(v) for v in outs["value"].ravel()], None, [])
+        by_text = {str(c): c for c in self.classes}  # string labels back to the class values
+        labels = [by_text.get(str(_plain(v)), _plain(v)) for v in outs["label"].ravel()]
+        return Prediction(labels, np.asarray(outs["probabilities"], dtype=float), self.classes)
 
     def card(self) -> dict:
         """What a client (or the web page) needs to know about this model."""
@@ -91,6 +108,7 @@ class ServedModel:
             "mlexpert_version": m.get("mlexpert_version"),
             "inputs": self.records.describe(),
             "has_report": (self.path / "report.html").exists(),
+            "runtime": self.runtime,
         }
 
 
@@ -120,7 +138,36 @@ class Catalog:
         return [m for versions in self.models.values() for m in versions.values()]
 
 
-def discover(root: str | Path) -> Catalog:
+def _onnx_session(path: Path):
+    """An onnxruntime session on ``path/model.onnx`` (one thread: requests run one by one)."""
+    from ..utils._optional import import_optional
+
+    onnx_file = path / "model.onnx"
+    if not onnx_file.exists():
+        raise ArtifactError(f"{str(path)!r} has no model.onnx for --runtime onnx. Run `mlexpert "
+                            f"export {path}` first, or serve with --runtime python.")
+    _verify_onnx(onnx_file)
+    ort = import_optional("onnxruntime", caller="--runtime onnx", extra="onnx")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+
+
+def _verify_onnx(onnx_file: Path) -> None:
+    """Refuse a model.onnx whose checksum file (written by export) is missing or differs."""
+    import hashlib
+
+    sums = onnx_file.with_name(onnx_file.name + ".sha256")
+    if not sums.exists():
+        raise ArtifactError(f"{str(onnx_file)!r} has no checksum file {sums.name}; export it "
+                            "again with `mlexpert export` to create both.")
+    expected = sums.read_text().split()[0] if sums.read_text().split() else ""
+    if hashlib.sha256(onnx_file.read_bytes()).hexdigest() != expected:
+        raise ArtifactError(f"Checksum mismatch for {str(onnx_file)!r}: the file was modified "
+                            "after export. Export it again with `mlexpert export`.")
+
+
+def discover(root: str | Path, runtime: str = "python") -> Catalog:
     """Load every model directory under ``root`` (see the module docstring)."""
     from ..api import load
 
@@ -132,7 +179,8 @@ def discover(root: str | Path) -> Catalog:
     if not found:
         raise ArtifactError(f"{str(root)!r} holds no mlexpert model directory ({MANIFEST} not "
                             "found in it, its subfolders or theirs). Point at a model folder.")
-    return Catalog([ServedModel(name, version, path, load(path)) for name, version, path in found])
+    return Catalog([ServedModel(name, version, path, load(path), runtime)
+                    for name, version, path in found])
 
 
 def verify_all(root: str | Path) -> int:

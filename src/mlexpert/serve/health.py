@@ -11,7 +11,7 @@ router = APIRouter(tags=["operations"])
 async def health(request: Request) -> dict:
     catalog = request.app.state.catalog
     return {"status": "ok", "default": catalog.default,
-            "models": [{"name": m.name, "version": m.version, "task": m.task,
+            "models": [{"name": m.name, "version": m.version, "task": m.task, "runtime": m.runtime,
                         "latest": m.version == catalog.latest[m.name]} for m in catalog.all()]}
 
 

@@ -14,7 +14,9 @@ ENV = {
     "max_body_mb": "MLEXPERT_MAX_BODY_MB",
     "max_upload_mb": "MLEXPERT_MAX_UPLOAD_MB",
     "max_rows": "MLEXPERT_MAX_ROWS",
+    "runtime": "MLEXPERT_RUNTIME",
 }
+RUNTIMES = ("python", "onnx")
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,8 @@ class ServeSettings:
 
     ``max_body_mb`` limits JSON request bodies, ``max_upload_mb`` batch uploads and
     ``max_rows`` the rows of one JSON or v2 request (a batch upload has no row limit:
-    it is scored in chunks).
+    it is scored in chunks). ``runtime`` "onnx" predicts with each model directory's
+    ``model.onnx`` (from ``mlexpert export``) in onnxruntime instead of the Python model.
     """
 
     model_dir: Path
@@ -31,8 +34,12 @@ class ServeSettings:
     max_body_mb: float = 10.0
     max_upload_mb: float = 2048.0
     max_rows: int = 10_000
+    runtime: str = "python"
 
     def __post_init__(self):
+        if self.runtime not in RUNTIMES:
+            raise InvalidParameterError(f"The runtime must be one of {', '.join(RUNTIMES)}, got "
+                                        f"{self.runtime!r}.")
         for name in ("max_body_mb", "max_upload_mb", "max_rows"):
             if not getattr(self, name) > 0:
                 raise InvalidParameterError(f"The {name!r} setting must be positive, got "
@@ -61,7 +68,7 @@ class ServeSettings:
             raise InvalidParameterError(f"Set {ENV['model_dir']} to the model directory to serve.")
         values: dict = {"model_dir": Path(environ[ENV["model_dir"]])}
         for key, cast in (("api_key", str), ("max_body_mb", float), ("max_upload_mb", float),
-                          ("max_rows", int)):
+                          ("max_rows", int), ("runtime", str)):
             raw = environ.get(ENV[key])
             if raw:
                 try:
