@@ -147,7 +147,8 @@ class Server:
     def __enter__(self) -> "Server":
         cmd = [sys.executable, "-m", "mlexpert", "serve", str(self.model), "--host", "127.0.0.1",
                "--port", str(self.port), "--workers", str(self.workers)]
-        env = {**os.environ, "MLEXPERT_API_KEY": self.api_key}
+        env = {**os.environ, "MLEXPERT_API_KEY": self.api_key,
+               "MLEXPERT_RUNTIME": os.environ.get("MLEXPERT_RUNTIME", "python")}
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
                                          cwd=REPO_ROOT, start_new_session=True)

@@ -117,8 +117,10 @@ def test_open_inference_protocol_with_tritonclient(server, models):
     assert bad.status_code == 400 and "shape" in bad.json()["error"]
 
 
-def test_metrics_count_requests_and_predictions(server):
-    httpx.get(server.url + "/health")
+def test_metrics_count_requests_and_predictions(server, models):
+    rows = _records(models["data"].iloc[:20])
+    assert httpx.post(server.url + "/predict", json=rows).status_code == 200
+    assert httpx.post(server.url + "/predict", json=[{"nope": 1}]).status_code == 422
     text = httpx.get(server.url + "/metrics").text
     assert 'mlexpert_requests_total{method="POST",route="/predict",status="200"}' in text
     assert "mlexpert_request_duration_seconds_bucket" in text
@@ -142,7 +144,8 @@ def test_openapi_names_every_input_and_schemathesis_finds_no_5xx(server, models)
 
 def test_api_key_limits_versions_and_workers(models):
     row = _records(models["data"].iloc[:1])[0]
-    args = ("--api-key", KEY, "--workers", "2", "--max-body-mb", "0.01", "--max-rows", "5")
+    args = ("--api-key", KEY, "--workers", "2", "--max-body-mb", "0.01", "--max-rows", "5",
+            "--max-upload-mb", "0.05")
     with running_server(models["folder"], *args) as s:
         url = s.url + "/models/churn/predict"
         assert httpx.post(url, json=row).status_code == 401
@@ -163,6 +166,10 @@ def test_api_key_limits_versions_and_workers(models):
         assert too_many.status_code == 413 and "limit is 5" in too_many.json()["error"]
         too_big = httpx.post(url, json=[{**row, "last_note": "x" * 20_000}], headers=auth)
         assert too_big.status_code == 413
+        big = models["data"].to_csv(index=False).encode()  # ~0.2 MB > 0.05 MB
+        upload = httpx.post(s.url + "/predict/batch", content=big, headers={**auth, "content-type": "text/csv"})
+        assert upload.status_code == 413 and "limit" in upload.json()["error"]
+        assert httpx.post(s.url + "/predict/batch", content=big[:2000]).status_code == 401
         assert httpx.get(s.url + "/health").status_code == 200  # no key needed
         for _ in range(6):
             httpx.post(url, json=row, headers=auth)
@@ -260,3 +267,31 @@ def test_onnx_runtime_serves_the_exported_model(models, tmp_path):
     run = subprocess.run(serve_command(tmp_path / "churn", "--runtime", "onnx", port=free_port()),
                          capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and "Checksum mismatch" in run.stderr
+
+
+def test_batch_upload_streams_predictions_and_reports_bad_rows(server, models):
+    import io
+
+    data = models["data"]
+    model = mlexpert.load(models["churn"])
+    files = {"file": ("rows.csv", data.to_csv(index=False).encode(), "text/csv")}
+    r = httpx.post(server.url + "/predict/batch", params={"keep": "customer_id"}, files=files, timeout=120)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    out = pd.read_csv(io.BytesIO(r.content))
+    assert list(out["customer_id"]) == list(data["customer_id"])
+    assert list(out["churned_predicted"]) == list(model.predict(data))
+    np.testing.assert_allclose(out["proba_yes"], model.predict_proba(data)["yes"], rtol=1e-12)
+    parquet = io.BytesIO()
+    data.to_parquet(parquet)
+    r = httpx.post(server.url + "/predict/batch", params={"output": "parquet"}, content=parquet.getvalue(),
+                   headers={"content-type": "application/vnd.apache.parquet"}, timeout=120)
+    assert r.status_code == 200 and len(pd.read_parquet(io.BytesIO(r.content))) == len(data)
+    bad = data.astype({"monthly_price": object})
+    bad.loc[5, "monthly_price"], bad.loc[1234, "signup_date"] = "cheap", "someday"
+    r = httpx.post(server.url + "/predict/batch", content=bad.to_csv(index=False).encode(),
+                   headers={"content-type": "text/csv"}, timeout=120)
+    assert r.status_code == 422, r.text
+    assert [(d["row"], d["field"]) for d in r.json()["details"]] == [(5, "monthly_price"), (1234, "signup_date")]
+    r = httpx.post(server.url + "/predict/batch", content=data.drop(columns="plan").to_csv(index=False).encode(),
+                   headers={"content-type": "text/csv"}, timeout=120)
+    assert r.status_code == 422 and "'plan'" in r.json()["error"]

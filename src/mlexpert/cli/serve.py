@@ -25,7 +25,7 @@ def serve_command(
     max_body_mb: Annotated[float, typer.Option(help="Largest JSON request body.")] = 10.0,
     max_upload_mb: Annotated[float, typer.Option(help="Largest file for POST /predict/batch.")] = 2048.0,
     max_rows: Annotated[int, typer.Option(help="Most records in one JSON or v2 request.")] = 10_000,
-    runtime: Annotated[str, typer.Option(help="python (the saved model) or onnx (DIR/model.onnx from "
+    runtime: Annotated[str, typer.Option(envvar="MLEXPERT_RUNTIME", show_envvar=True, help="python (the saved model) or onnx (DIR/model.onnx from "
                                                "`mlexpert export`, in onnxruntime: faster).")] = "python",
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,

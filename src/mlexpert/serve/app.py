@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._version import __version__
-from . import health, page, v2
+from . import batch, health, page, v2
 from .catalog import discover
 from .errors import RequestError
 from .metrics import ServerMetrics
@@ -34,7 +34,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
                               "Served by mlexpert.")
     app.state.settings, app.state.catalog = settings, catalog
     app.state.metrics = ServerMetrics(catalog)
-    for router in (predict_router(catalog), v2.router, v2.infer_router, health.router,
+    for router in (batch.router, predict_router(catalog), v2.router, v2.infer_router, health.router,
                    page.router, page.report_router):
         app.include_router(router)
     _add_error_handlers(app)

@@ -95,6 +95,21 @@ class ServedModel:
         labels = [by_text.get(str(_plain(v)), _plain(v)) for v in outs["label"].ravel()]
         return Prediction(labels, np.asarray(outs["probabilities"], dtype=float), self.classes)
 
+    def batch_blocks(self, source, fmt: str, out_fmt: str, proba: bool, keep: tuple[str, ...],
+                     chunk_rows: int, metrics):
+        """Encoded prediction blocks for a whole file (Python model), counted in ``metrics``."""
+        from ..batch import iter_prediction_chunks
+
+        counted = [0]
+
+        def progress(p):
+            metrics.rows.labels(self.name, self.version).inc(p.rows - counted[0])
+            counted[0] = p.rows
+
+        return iter_prediction_chunks(self.result, source, fmt=fmt, out_fmt=out_fmt,
+                                      chunk_rows=chunk_rows, proba=proba, keep=keep,
+                                      progress=progress)
+
     def card(self) -> dict:
         """What a client (or the web page) needs to know about this model."""
         m = self.manifest
