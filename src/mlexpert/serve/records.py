@@ -113,17 +113,22 @@ def _field_doc(col) -> dict:
 
 
 def _invalid(exc: ValidationError) -> RequestError:
-    details = []
-    for err in exc.errors(include_url=False)[:MAX_LISTED_ERRORS]:
+    details, seen = [], set()
+    for err in exc.errors(include_url=False):
         loc = list(err["loc"])
         row = loc.pop(0) if loc and isinstance(loc[0], int) else None
-        # Union members add their type names to the location: keep the column name only.
+        # Union members add their type names to the location: keep the column name only,
+        # and one problem per row and field.
         field = str(loc[0]) if loc else None
+        if (row, field) in seen:
+            continue
+        seen.add((row, field))
         problem = "unknown field (not a column of this model)" if err["type"] == "extra_forbidden" \
             else "required field is missing (send null for a missing value)" if err["type"] == "missing" \
             else err["msg"].removeprefix("Value error, ")
         details.append({"row": row, "field": field, "message": problem})
-    first = details[0]
+    first, total = details[0], len(details)
+    details = details[:MAX_LISTED_ERRORS]
     where = f"row {first['row']}" + (f", field {first['field']!r}" if first["field"] else "")
-    more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+    more = f" (and {total - 1} more problems)" if total > 1 else ""
     return RequestError(422, f"Invalid input at {where}: {first['message']}{more}.", details)
