@@ -192,3 +192,17 @@ def test_prediction_duplicate_feature_columns(schema):
     df = pd.concat([_titanic(3), _titanic(3)[["age"]]], axis=1)
     with pytest.raises(DataError, match=r"^Column names must be unique; 'age' appears more than once\. Rename"):
         prepare_prediction_table(df, schema)
+
+
+def test_prediction_rows_get_the_training_dtype_of_integer_categories():
+    """[7, None] arrives as floats (7.0, NaN); the model learnt the category "7"."""
+    from mlexpert.features._frame import as_strings
+
+    train = pd.DataFrame({"code": np.arange(60) % 5 + 3, "x": np.arange(60.0), "y": np.arange(60) % 2})
+    schema = infer_schema(train, "y", categorical=("code",))
+    assert schema.kind_of("code") == "categorical"
+    rows = pd.DataFrame.from_records([{"code": 7, "x": 1.0}, {"code": None, "x": 2.0}])
+    assert rows["code"].dtype == np.float64  # what pandas makes of them
+    out = prepare_prediction_table(rows, schema)
+    assert list(as_strings(out["code"])) == ["7", None]
+    assert list(as_strings(prepare_prediction_table(rows.iloc[:1], schema)["code"])) == ["7"]

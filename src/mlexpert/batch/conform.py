@@ -8,7 +8,7 @@ column's training dtype, and this module uses it twice:
 
 - :func:`read_hints`: CSV columns that were text in training are read as text, so a chunk
   holding only ``"007"``-like values does not turn them into the number 7;
-- :func:`conform_features`: a float column whose values are all whole numbers (integers
+- :func:`~mlexpert.data.conform.conform_features` (applied to every prediction path): a float column whose values are all whole numbers (integers
   with a missing value in this chunk) goes back to integers when training saw integers
   or text (JSON numbers), and integers become floats when training saw floats.
 
@@ -19,54 +19,17 @@ one number format.
 
 from __future__ import annotations
 
-import re
-
-import numpy as np
 import pandas as pd
 
-COMPARED_AS_STRINGS = ("categorical", "high_cardinality", "text")
+from ..data.conform import COMPARED_AS_STRINGS, _integral, _is_int, conform_features, trained_as
+
 _READ_AS_TEXT = (*COMPARED_AS_STRINGS, "datetime")
-
-
-def trained_as(dtype: str) -> str:
-    """``"int"``, ``"float"``, ``"text"`` or ``"other"`` for a dtype name stored in a schema."""
-    name = str(dtype).lower()
-    if re.fullmatch(r"u?int\d*", name):
-        return "int"
-    if re.fullmatch(r"float\d*", name):
-        return "float"
-    if name in ("object", "str", "category") or name.startswith("string"):
-        return "text"
-    return "other"
 
 
 def read_hints(schema) -> dict[str, type]:
     """CSV ``dtype=`` hints: text read as text for the columns trained on text."""
     return {c.name: str for c in schema.columns
             if c.kind in _READ_AS_TEXT and trained_as(c.dtype) == "text"}
-
-
-def conform_features(frame: pd.DataFrame, schema) -> pd.DataFrame:
-    """Cast the categorical-like features of one chunk towards their training dtypes."""
-    for info in schema.columns:
-        if info.kind not in COMPARED_AS_STRINGS or info.name not in frame.columns:
-            continue
-        col, trained = frame[info.name], trained_as(info.dtype)
-        if trained == "float" and _is_int(col):
-            frame[info.name] = col.astype("float64")
-        elif trained in ("int", "text") and pd.api.types.is_float_dtype(col) and _integral(col):
-            frame[info.name] = col.astype("Int64")
-    return frame
-
-
-def _is_int(col: pd.Series) -> bool:
-    return pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col)
-
-
-def _integral(col: pd.Series) -> bool:
-    values = col.to_numpy(dtype="float64", na_value=np.nan)
-    values = values[~np.isnan(values)]
-    return bool(np.all((np.mod(values, 1) == 0) & (np.abs(values) < 2**53)))
 
 
 class OutputTypes:

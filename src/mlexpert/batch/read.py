@@ -15,9 +15,10 @@ from typing import Callable, Iterator
 
 import pandas as pd
 
+from ..data.conform import conform_features
 from ..data.ingest import COMPRESSIONS, FORMATS, _check_unique, _file_format, _one_line
 from ..exceptions import DataError, InvalidParameterError
-from .conform import conform_features, read_hints
+from .conform import read_hints
 
 DEFAULT_CHUNK_ROWS = 100_000
 _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zip": "zip", ".xz": "xz", ".zst": "zstd"}

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError, DataWarning, InvalidParameterError
+from .conform import conform_features
 from .schema import Schema
 
 _MAX_LISTED = 15
@@ -66,6 +67,7 @@ def prepare_prediction_table(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         out = df.copy()  # already in order (as the server builds it): skip a costly selection
     else:
         out = df[features].reset_index(drop=True).copy()
+    out = conform_features(out, schema)  # e.g. integer categories that arrive as floats
     for name in schema.names("numeric"):
         col = out[name]
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
