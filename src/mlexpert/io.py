@@ -22,11 +22,12 @@ def predictions_frame(model, frame: pd.DataFrame, *, proba: bool = True,
         raise DataError(f"--keep names columns not in the data: {missing}. Check the names.")
     out = frame[list(keep)].reset_index(drop=True).copy()
     target = model.manifest.get("target", "prediction")
-    out[f"{target}_predicted"] = model.predict(frame)
-    if proba and model.pipeline.task.is_classification:
-        probs = model.predict_proba(frame)
-        for col in probs.columns:
-            out[f"proba_{col}"] = probs[col].to_numpy()
+    pipeline = model.pipeline
+    output = pipeline.predict_output(frame)  # once: labels and probabilities both come from it
+    out[f"{target}_predicted"] = pipeline.decide(output)
+    if proba and pipeline.task.is_classification:
+        for j, label in enumerate(pipeline.task.classes):
+            out[f"proba_{label}"] = output[:, j]
     return out
 
 
