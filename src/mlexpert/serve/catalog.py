@@ -20,6 +20,7 @@ import pandas as pd
 from ..artifacts.bundle import MANIFEST
 from ..exceptions import ArtifactError
 from .errors import RequestError
+from .onnx_runtime import open_session, predict_onnx
 from .records import RecordSchema
 
 
@@ -47,7 +48,7 @@ class ServedModel:
     def __post_init__(self):
         self.records = RecordSchema(self.result.pipeline.schema)
         self._limiter = None
-        self.session = _onnx_session(self.path) if self.runtime == "onnx" else None
+        self.session = open_session(self.path) if self.runtime == "onnx" else None
 
     async def predict_async(self, frame: pd.DataFrame) -> Prediction:
         """:meth:`predict` in a worker thread, one at a time per model: waiting requests
@@ -75,25 +76,18 @@ class ServedModel:
         """Labels (at the saved threshold) and probabilities for ``frame``."""
         pipeline = self.result.pipeline
         if self.session is not None:
-            return self._predict_onnx(frame)
+            with self.lock:
+                labels, probs = predict_onnx(self.session, frame, pipeline.schema, self.task)
+            if probs is None:
+                return Prediction(labels, None, [])
+            by_text = {str(c): c for c in self.classes}  # string labels back to class values
+            return Prediction([by_text.get(str(_plain(v)), _plain(v)) for v in labels], probs,
+                              self.classes)
         with self.lock:
             out = pipeline.predict_output(frame)
         labels = [_plain(v) for v in pipeline.decide(out)]
         probs = np.asarray(out, dtype=float) if self.task != "regression" else None
         return Prediction(labels, probs, self.classes)
-
-    def _predict_onnx(self, frame: pd.DataFrame) -> Prediction:
-        from ..export import onnx_feed
-
-        feed = onnx_feed(frame, self.result.pipeline.schema)
-        names = [o.name for o in self.session.get_outputs()]
-        with self.lock:
-            outs = dict(zip(names, self.session.run(None, feed)))
-        if self.task == "regression":
-            return Prediction([float(v) for v in outs["value"].ravel()], None, [])
-        by_text = {str(c): c for c in self.classes}  # string labels back to the class values
-        labels = [by_text.get(str(_plain(v)), _plain(v)) for v in outs["label"].ravel()]
-        return Prediction(labels, np.asarray(outs["probabilities"], dtype=float), self.classes)
 
     def batch_blocks(self, source, fmt: str, out_fmt: str, proba: bool, keep: tuple[str, ...],
                      chunk_rows: int, metrics):
@@ -151,35 +145,6 @@ class Catalog:
 
     def all(self) -> list[ServedModel]:
         return [m for versions in self.models.values() for m in versions.values()]
-
-
-def _onnx_session(path: Path):
-    """An onnxruntime session on ``path/model.onnx`` (one thread: requests run one by one)."""
-    from ..utils._optional import import_optional
-
-    onnx_file = path / "model.onnx"
-    if not onnx_file.exists():
-        raise ArtifactError(f"{str(path)!r} has no model.onnx for --runtime onnx. Run `mlexpert "
-                            f"export {path}` first, or serve with --runtime python.")
-    _verify_onnx(onnx_file)
-    ort = import_optional("onnxruntime", caller="--runtime onnx", extra="onnx")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
-
-
-def _verify_onnx(onnx_file: Path) -> None:
-    """Refuse a model.onnx whose checksum file (written by export) is missing or differs."""
-    import hashlib
-
-    sums = onnx_file.with_name(onnx_file.name + ".sha256")
-    if not sums.exists():
-        raise ArtifactError(f"{str(onnx_file)!r} has no checksum file {sums.name}; export it "
-                            "again with `mlexpert export` to create both.")
-    expected = sums.read_text().split()[0] if sums.read_text().split() else ""
-    if hashlib.sha256(onnx_file.read_bytes()).hexdigest() != expected:
-        raise ArtifactError(f"Checksum mismatch for {str(onnx_file)!r}: the file was modified "
-                            "after export. Export it again with `mlexpert export`.")
 
 
 def discover(root: str | Path, runtime: str = "python") -> Catalog:
