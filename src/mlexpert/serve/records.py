@@ -12,7 +12,8 @@ import json
 from typing import Annotated, Any, Optional, Union
 
 import pandas as pd
-from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import (AfterValidator, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr,
+                      TypeAdapter, ValidationError, create_model)
 
 from ..data.schema import DROPPED_KINDS, Schema
 from ..features.datetime import to_datetime
@@ -31,8 +32,8 @@ _FINITE = Field(allow_inf_nan=False)
 _TYPES: dict[str, Any] = {
     "numeric": Optional[Annotated[float, _FINITE]],
     "boolean": Optional[bool],
-    "categorical": Optional[Union[str, int, Annotated[float, _FINITE], bool]],
-    "high_cardinality": Optional[Union[str, int, Annotated[float, _FINITE], bool]],
+    "categorical": Optional[Union[StrictStr, StrictInt, Annotated[StrictFloat, _FINITE], StrictBool]],
+    "high_cardinality": Optional[Union[StrictStr, StrictInt, Annotated[StrictFloat, _FINITE], StrictBool]],
     "datetime": Annotated[Optional[str], AfterValidator(_parses_as_date)],
     "text": Optional[str],
 }
