@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._outputs import align_classes, as_probabilities
-from ._trees import TreeBuilder
+from ._trees import TreeBuilder, preorder
 
 
 def problem(model) -> str | None:
@@ -45,13 +45,7 @@ def _tree(b: TreeBuilder, tree, t: int, table: list) -> int:
     left, right = tree.children_left, tree.children_right
     missing_left = getattr(tree, "missing_go_to_left", np.zeros(tree.node_count, dtype=bool))
     ids: dict[int, int] = {}
-    order, stack = [], [0]
-    while stack:
-        i = stack.pop()
-        order.append(i)
-        if left[i] != -1:
-            stack += [right[i], left[i]]
-    for i in reversed(order):
+    for i in reversed(preorder(left, right)):
         if left[i] == -1:
             ids[i] = b.leaf(float(len(table)), t)
             table.append(tree.value[i, 0, :])

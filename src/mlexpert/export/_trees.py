@@ -107,3 +107,14 @@ def _search(b: TreeBuilder, j: int, knots, cumulative, mode: str, lo: int, hi: i
     passed = _search(b, j, knots, cumulative, mode, mid, hi)
     before = _search(b, j, knots, cumulative, mode, lo, mid - 1)
     return b.split(j, mode, knots[mid], true=passed, false=before)
+
+
+def preorder(left: list[int], right: list[int]) -> list[int]:
+    """Node indices reachable from the root, each before its children."""
+    order, stack = [], [0]
+    while stack:
+        i = stack.pop()
+        order.append(i)
+        if left[i] != -1:
+            stack += [right[i], left[i]]
+    return order

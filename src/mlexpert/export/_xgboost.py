@@ -9,7 +9,7 @@ import json
 import numpy as np
 
 from ._outputs import as_probabilities, first, flatten, sigmoid, softmax
-from ._trees import TreeBuilder
+from ._trees import TreeBuilder, preorder
 
 _LOGISTIC = ("binary:logistic",)
 _SOFTMAX = ("multi:softprob",)
@@ -75,7 +75,7 @@ def _tree(b: TreeBuilder, tree: dict, group: int) -> int:
         tree.get("categories_nodes", []), tree.get("categories_segments", []),
         tree.get("categories_sizes", []))}
     ids: dict[int, int] = {}
-    for i in reversed(_preorder(left, right)):  # children before their parents
+    for i in reversed(preorder(left, right)):  # children before their parents
         if left[i] == -1:
             ids[i] = b.leaf(float(np.float32(condition[i])), group)
         elif split_type and split_type[i] == 1:  # categorical: in the set goes right
@@ -85,14 +85,3 @@ def _tree(b: TreeBuilder, tree: dict, group: int) -> int:
             ids[i] = b.split(feature[i], "lt", float(np.float32(condition[i])),
                              missing_true=bool(default_left[i]), true=ids[left[i]], false=ids[right[i]])
     return ids[0]
-
-
-def _preorder(left: list[int], right: list[int]) -> list[int]:
-    """Node indices reachable from the root, each before its children."""
-    order, stack = [], [0]
-    while stack:
-        i = stack.pop()
-        order.append(i)
-        if left[i] != -1:
-            stack += [right[i], left[i]]
-    return order
