@@ -10,14 +10,17 @@ response that has started cannot change its status any more.
 from __future__ import annotations
 
 import tempfile
+from pathlib import Path
 
 import anyio
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from ..exceptions import DataError, MLExpertError
+from ..data.ingest import COMPRESSIONS, _file_format
+from ..exceptions import MLExpertError
 from ..features.datetime import to_datetime
 from .errors import RequestError
 from .security import check_api_key
@@ -109,12 +112,11 @@ async def _spool(request: Request, fmt: str | None):
 
 
 def _from_name(name: str) -> str | None:
-    for suffix, kind in ((".csv.gz", "csv.gz"), (".tsv.gz", "tsv.gz"), (".jsonl.gz", "jsonl.gz"),
-                         (".csv", "csv"), (".tsv", "tsv"), (".jsonl", "jsonl"), (".ndjson", "jsonl"),
-                         (".json", "json"), (".parquet", "parquet"), (".pq", "parquet")):
-        if name.endswith(suffix):
-            return kind
-    return None
+    """The format of an uploaded file from its name, read as ``read_table`` reads paths."""
+    path = Path(name)
+    kind = _file_format(path)
+    suffix = path.suffix.lower()
+    return None if kind is None else f"{kind}{suffix}" if suffix in COMPRESSIONS else kind
 
 
 def _unknown_format():
@@ -172,9 +174,8 @@ def _bad_values(col: pd.Series, kind: str):
     if kind not in _MESSAGES or pd.api.types.is_bool_dtype(col):
         return []
     if kind == "numeric" and pd.api.types.is_numeric_dtype(col):
-        values = col.to_numpy(dtype="float64", na_value=float("nan"))
-        return [(i, v) for i in (~pd.isna(values) & ~(abs(values) < float("inf"))).nonzero()[0]
-                for v in [values[i]]]
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        return [(int(i), values[i]) for i in np.flatnonzero(np.isinf(values))]
     if kind == "boolean" and pd.api.types.is_numeric_dtype(col):
         bad = col.notna() & ~col.isin([0, 1])
     else:

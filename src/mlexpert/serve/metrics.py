@@ -39,7 +39,7 @@ class ServerMetrics:
         for m in catalog.all():
             if m.task == "regression":
                 self.values[(m.name, m.version)] = Histogram(
-                    f"mlexpert_predicted_value_{_slug(m.name)}_{_slug(m.version)}",
+                    f"mlexpert_predicted_value_{slug(m.name)}_{slug(m.version)}",
                     f"Predicted values of {m.name} version {m.version}",
                     buckets=_value_buckets(m.manifest), registry=r)
 
@@ -68,7 +68,8 @@ class ServerMetrics:
         return generate_latest(self.registry)
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """``text`` as a metric- or schema-name fragment: lower case, non-alphanumerics as ``_``."""
     return "".join(ch if ch.isalnum() else "_" for ch in text.lower())
 
 

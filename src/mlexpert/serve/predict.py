@@ -16,7 +16,7 @@ import anyio
 from fastapi import APIRouter, Depends, Request
 
 from .catalog import ServedModel
-from .metrics import _slug
+from .metrics import slug
 from .security import check_api_key, read_body
 
 INLINE_PARSE_BYTES = 64 * 1024
@@ -26,7 +26,7 @@ _DOC = ("Predict one record (a JSON object, one field per input column) or a lis
 
 
 def schema_name(model: ServedModel, default: bool) -> str:
-    return "Record" if default else f"Record_{_slug(model.name)}_{_slug(model.version)}"
+    return "Record" if default else f"Record_{slug(model.name)}_{slug(model.version)}"
 
 
 def predict_router(catalog) -> APIRouter:
@@ -52,7 +52,7 @@ def _add(router: APIRouter, path: str, model: ServedModel, default: bool, summar
         "schema": {"anyOf": [one, {"type": "array", "items": one, "minItems": 1}]}}}}}
     router.add_api_route(path, endpoint, methods=["POST"], summary=summary, description=_DOC,
                          openapi_extra=body, response_model=None,
-                         operation_id=f"predict_{_slug(path)}")
+                         operation_id=f"predict_{slug(path)}")
 
 
 async def predict_json(request: Request, model: ServedModel) -> dict:
