@@ -20,9 +20,10 @@ demo: install
 	@head -5 out/churn-predictions.csv
 
 test: $(BIN)/python
-	$(BIN)/pip install -q -e ".[test,nn,serve,onnx]"
+	$(BIN)/pip install -q -e ".[test,nn,serve,onnx,postgres]"
 	bash scripts/setup-browser.sh
-	MLEXPERT_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -n 2 --durations=15 tests
+	bash scripts/setup-postgres.sh
+	MLEXPERT_REQUIRE_BROWSER=1 MLEXPERT_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -n 2 --durations=15 tests
 
 bench: install
 	$(BIN)/python benchmarks/run.py --budget 60

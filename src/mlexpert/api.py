@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import platform
@@ -12,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from .artifacts import load_bundle, pickled_size
@@ -201,9 +203,11 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
     if config.sensitive:
         manifest.update(_guarded("fairness", notices, lambda: {"fairness": fairness_section(
             df, config.sensitive, evaluated, task_, pipeline.threshold, test_df)}))
+    reference = _guarded("reference profile", notices, lambda: {"profile": reference_profile(
+        df, schema, task_, evaluated)}).get("profile")
     ws.release()
     pipeline.info = {"cv_strategy": ws.folds.strategy, "notices": notices}
-    result = FitResult(pipeline, leaderboard, manifest, notices)
+    result = FitResult(pipeline, leaderboard, manifest, notices, reference=reference)
     if out is not None:
         result.save(out)
     result.manifest["budget"]["total_s"] = round(time.monotonic() - start, 3)
@@ -337,6 +341,16 @@ def _pipeline(kept, refits, ws: Workspace, schema, task, metric: Metric) -> Fitt
     return pipeline
 
 
+def reference_profile(df: pd.DataFrame, schema: Schema, task, evaluated: dict) -> dict:
+    """What monitoring compares live traffic with (saved as reference.json): the training
+    columns' distributions, and the out-of-fold predictions' distribution."""
+    from .monitoring.profile import build_profile
+
+    _, output, rows = evaluated["cross_validation"]
+    rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+    return build_profile(df.iloc[rows].reset_index(drop=True), schema, task, output=output)
+
+
 def _fingerprint(df: pd.DataFrame) -> str:
     digest = hashlib.sha256(",".join(map(str, df.columns)).encode())
     digest.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
@@ -377,4 +391,12 @@ def _manifest(config, df, schema, task, metric, ws, results, ensemble, start) ->
         "latency": {k: ensemble[k] for k in ("latency_ms", "latency_estimate_ms", "latency_cap_ms",
                                               "latency_dropped") if k in ensemble},
         "model_size_mb": round(sum(ensemble["size_mb"].values()), 3),
+        "settings": settings_of(config),
     }
+
+
+def settings_of(config: FitConfig) -> dict:
+    """The fit settings a retrain repeats (everything but the machine-specific thread count)."""
+    settings = dataclasses.asdict(config)
+    settings.pop("n_jobs")
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}

@@ -53,6 +53,12 @@ class MissingDependencyError(MLExpertError, ImportError):
     exit_code = 6
 
 
+class StoreError(MLExpertError):
+    """The store (registry, prediction log, feedback) cannot be opened or is inconsistent."""
+
+    exit_code = 9
+
+
 class MLExpertWarning(UserWarning):
     """Base class of mlexpert warnings."""
 

@@ -34,6 +34,7 @@ class FitResult:
     manifest: dict
     notices: list[str] = field(default_factory=list)
     path: Path | None = None
+    reference: dict | None = None  # the reference profile for monitoring (reference.json)
 
     @property
     def task(self) -> str:
@@ -90,7 +91,14 @@ class FitResult:
     def save(self, directory: str | os.PathLike, *, report: bool = True) -> Path:
         """Write the model directory atomically (see :mod:`mlexpert.artifacts.bundle`), then
         the report (report.html, report.md, report.json; derived files, not checksummed)."""
-        self.path = save_bundle(directory, self.pipeline, self.manifest, self.leaderboard)
+        extra = {}
+        if self.reference is not None:
+            import json
+
+            from .monitoring.profile import PROFILE_FILE
+
+            extra[PROFILE_FILE] = json.dumps(self.reference, separators=(",", ":"))
+        self.path = save_bundle(directory, self.pipeline, self.manifest, self.leaderboard, extra=extra)
         if report:
             from .artifacts.bundle import saved_manifest
             from .report import ReportSource, write_report

@@ -5,7 +5,9 @@ Layout (all paths relative, so the directory can be moved or copied)::
     model.pkl          the FittedPipeline (pickle)
     schema.json        input columns and their kinds
     leaderboard.csv    every trial
-    manifest.json      format version, versions, task, metric, score, seed, data fingerprint
+    manifest.json      format version, versions, task, metric, score, seed, data fingerprint,
+                       and the fit settings (what a retrain repeats)
+    reference.json     the training data's profile, for drift monitoring (mlexpert.monitoring)
     checksums.sha256   SHA-256 of the files above (``sha256sum -c`` format)
     report.html/.md/.json  the report (:mod:`mlexpert.report`), derived from the files
                        above and rewritten by ``mlexpert report``: not checksummed
@@ -69,8 +71,9 @@ def saved_manifest(manifest: dict) -> dict:
 
 
 def save_bundle(directory: str | os.PathLike, pipeline, manifest: dict,
-                leaderboard: pd.DataFrame) -> Path:
-    """Write the model directory atomically; an existing model directory is replaced."""
+                leaderboard: pd.DataFrame, extra: dict[str, str] | None = None) -> Path:
+    """Write the model directory atomically; an existing model directory is replaced.
+    ``extra`` maps more file names to their text (checksummed like the rest)."""
     target = Path(directory).resolve()
     if target.exists() and not (target / MANIFEST).exists() and any(target.iterdir()):
         raise ArtifactError(
@@ -85,6 +88,8 @@ def save_bundle(directory: str | os.PathLike, pipeline, manifest: dict,
         (tmp / "schema.json").write_text(json.dumps(pipeline.schema.to_dict(), indent=2, default=str))
         leaderboard.to_csv(tmp / "leaderboard.csv", index=False)
         (tmp / MANIFEST).write_text(json.dumps(saved_manifest(manifest), indent=2, default=str))
+        for name, text in (extra or {}).items():
+            (tmp / name).write_text(text)
         lines = [f"{_sha256(tmp / name)}  {name}" for name in sorted(os.listdir(tmp))]
         (tmp / CHECKSUMS).write_text("\n".join(lines) + "\n")
         _replace(tmp, target)

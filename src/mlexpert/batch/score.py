@@ -45,15 +45,20 @@ class BatchSummary:
 
 
 def predict_chunk(model, frame: pd.DataFrame, *, proba: bool = True,
-                  keep: tuple[str, ...] = ()) -> pd.DataFrame:
+                  keep: tuple[str, ...] = (), on_chunk: Callable | None = None) -> pd.DataFrame:
     """The ``keep`` columns, ``<target>_predicted`` and one ``proba_<class>`` per class.
 
     Same columns as ``io.predictions_frame``, but the ensemble runs once per chunk.
+    ``on_chunk(frame, labels, outputs)`` sees each chunk's inputs and outputs (the
+    prediction log uses it).
     """
     pipeline = model.pipeline
     out = frame[list(keep)].reset_index(drop=True)
     outputs = pipeline.predict_output(frame)
-    out[f"{model.manifest.get('target', 'prediction')}_predicted"] = pipeline.decide(outputs)
+    labels = pipeline.decide(outputs)
+    if on_chunk is not None:
+        on_chunk(frame, labels, outputs)
+    out[f"{model.manifest.get('target', 'prediction')}_predicted"] = labels
     if proba and pipeline.task.is_classification:
         for j, label in enumerate(pipeline.task.classes):
             out[f"proba_{label}"] = np.asarray(outputs[:, j])
@@ -63,8 +68,8 @@ def predict_chunk(model, frame: pd.DataFrame, *, proba: bool = True,
 def iter_predictions(model, source, *, fmt: str | None = None,
                      chunk_rows: int = DEFAULT_CHUNK_ROWS, proba: bool = True,
                      keep: tuple[str, ...] = (),
-                     progress: Callable[[BatchProgress], None] | None = None
-                     ) -> Iterator[pd.DataFrame]:
+                     progress: Callable[[BatchProgress], None] | None = None,
+                     on_chunk: Callable | None = None) -> Iterator[pd.DataFrame]:
     """Prediction frames (see :func:`predict_chunk`), one per input chunk, in input order.
 
     ``source`` and ``fmt`` are as in :func:`iter_table_chunks`. Each column keeps one dtype
@@ -83,7 +88,8 @@ def iter_predictions(model, source, *, fmt: str | None = None,
         for frame in chunks:
             if len(frame) == 0:
                 continue
-            preds = predict_chunk(model, columns.check(frame), proba=proba, keep=keep)
+            preds = predict_chunk(model, columns.check(frame), proba=proba, keep=keep,
+                                  on_chunk=on_chunk)
             del frame
             rows, n_chunks = rows + len(preds), n_chunks + 1
             yield types.conform(preds)
@@ -96,7 +102,7 @@ def iter_predictions(model, source, *, fmt: str | None = None,
 def score_file(model, source, out: str | os.PathLike, *, chunk_rows: int = DEFAULT_CHUNK_ROWS,
                proba: bool = True, keep: tuple[str, ...] = (),
                progress: Callable[[BatchProgress], None] | None = None,
-               fmt: str | None = None) -> BatchSummary:
+               fmt: str | None = None, on_chunk: Callable | None = None) -> BatchSummary:
     """Write the predictions for every row of ``source`` to ``out``, chunk by chunk.
 
     Memory grows with ``chunk_rows`` (and a Parquet input's row-group size), not with the
@@ -111,7 +117,7 @@ def score_file(model, source, out: str | os.PathLike, *, chunk_rows: int = DEFAU
     rows = n_chunks = 0
     with _atomic(out) as tmp, open(tmp, "wb") as fh, closing(make_encoder(kind, fh)) as encoder:
         for preds in iter_predictions(model, source, fmt=fmt, chunk_rows=chunk_rows, proba=proba,
-                                      keep=keep, progress=progress):
+                                      keep=keep, progress=progress, on_chunk=on_chunk):
             encoder.write(preds)
             rows, n_chunks = rows + len(preds), n_chunks + 1
     return BatchSummary(rows=rows, chunks=n_chunks, seconds=time.monotonic() - start, out=out)
@@ -120,8 +126,8 @@ def score_file(model, source, out: str | os.PathLike, *, chunk_rows: int = DEFAU
 def iter_prediction_chunks(model, source, *, fmt: str | None = None, out_fmt: str = "csv",
                            chunk_rows: int = DEFAULT_CHUNK_ROWS, proba: bool = True,
                            keep: tuple[str, ...] = (),
-                           progress: Callable[[BatchProgress], None] | None = None
-                           ) -> Iterator[bytes]:
+                           progress: Callable[[BatchProgress], None] | None = None,
+                           on_chunk: Callable | None = None) -> Iterator[bytes]:
     """The predictions encoded as ``out_fmt`` (csv, jsonl, parquet), one bytes block per chunk.
 
     Concatenated, the blocks are a complete file (CSV: the header is in the first block;
@@ -132,7 +138,7 @@ def iter_prediction_chunks(model, source, *, fmt: str | None = None, out_fmt: st
     buffer = ByteBuffer()
     encoder = make_encoder(out_fmt, buffer)
     for preds in iter_predictions(model, source, fmt=fmt, chunk_rows=chunk_rows, proba=proba,
-                                  keep=keep, progress=progress):
+                                  keep=keep, progress=progress, on_chunk=on_chunk):
         encoder.write(preds)
         if data := buffer.drain():
             yield data

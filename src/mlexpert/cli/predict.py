@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -25,6 +26,8 @@ def predict_command(
     proba: Annotated[bool, typer.Option("--proba/--no-proba", help="Add one probability column per class.")] = True,
     keep: Annotated[Optional[list[str]], typer.Option(help="Input columns to copy into the output (e.g. an ID).")] = None,
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, help="Rows read, scored and written at a time; memory grows with it.")] = DEFAULT_CHUNK_ROWS,
+    store: Annotated[Optional[str], typer.Option(help="Log the inputs and predictions to this store "
+                     "(SQLAlchemy URL or SQLite file), for `mlexpert monitor` and feedback.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
 ) -> None:
@@ -38,14 +41,39 @@ def predict_command(
     options = {"chunk_rows": chunk_rows, "proba": proba, "keep": split_names(keep)}
     with handle_errors(verbose):
         model = api.load(model_dir)
-        if out is None:  # CSV on stdout; a bar only when stderr is a terminal
-            with _Bar(enabled=not quiet and _BAR_CONSOLE.is_terminal) as bar:
-                _print_all(iter_prediction_chunks(model, data, out_fmt="csv", progress=bar.update,
-                                                  **options))
-            return
-        with _Bar(enabled=not quiet) as bar:
-            summary = score_file(model, data, out, progress=bar.update, **options)
+        with _prediction_log(store, model_dir, model) as on_chunk:
+            if out is None:  # CSV on stdout; a bar only when stderr is a terminal
+                with _Bar(enabled=not quiet and _BAR_CONSOLE.is_terminal) as bar:
+                    _print_all(iter_prediction_chunks(model, data, out_fmt="csv", progress=bar.update,
+                                                      on_chunk=on_chunk, **options))
+                return
+            with _Bar(enabled=not quiet) as bar:
+                summary = score_file(model, data, out, progress=bar.update, on_chunk=on_chunk,
+                                     **options)
         console.print(f"Wrote {summary.rows} predictions to {out}.")
+
+
+@contextlib.contextmanager
+def _prediction_log(store: str | None, model_dir: Path, model):
+    """With --store: a hook logging every chunk as one batch request, flushed at the end."""
+    if store is None:
+        yield None
+        return
+    import uuid
+
+    from ..monitoring.log import BatchLog, PredictionLogger
+    from ..store import open_store, store_url
+
+    logger = PredictionLogger(open_store(store_url(url=store)))
+    path = model_dir.resolve()
+    # named as `mlexpert serve` names it: NAME/VERSION in a registry, else the folder's name, 1
+    name, version = (path.parent.name, path.name) if path.name.isdigit() else (path.name, "1")
+    hook = BatchLog(logger, f"batch-{uuid.uuid4().hex}", name, version, model.pipeline)
+    try:
+        yield hook
+    finally:
+        logger.close(timeout=600)
+    _BAR_CONSOLE.print(f"Logged {hook.rows} rows to the store as request {hook.request_id}.")
 
 
 def _print_all(blocks) -> None:

@@ -27,11 +27,24 @@ def serve_command(
     max_rows: Annotated[int, typer.Option(help="Most records in one JSON or v2 request.")] = 10_000,
     runtime: Annotated[str, typer.Option(envvar="MLEXPERT_RUNTIME", show_envvar=True, help="python (the saved model) or onnx (DIR/model.onnx from "
                                                "`mlexpert export`, in onnxruntime: faster).")] = "python",
+    store: Annotated[Optional[str], typer.Option(envvar="MLEXPERT_STORE", show_envvar=True,
+                     help="Store for the prediction log, feedback and registry: a SQLAlchemy URL "
+                          "(postgresql://...) or a SQLite file. Default: DIR/mlexpert.db for a folder "
+                          "of models; none (no log) for a single model directory.")] = None,
+    log_sample: Annotated[float, typer.Option(min=0.0, max=1.0, help="Share of requests logged (0: no log).")] = 1.0,
+    log_max_rows: Annotated[Optional[int], typer.Option(min=1, help="Keep at most this many logged rows.")] = None,
+    log_max_days: Annotated[Optional[float], typer.Option(help="Delete logged rows older than this.")] = None,
+    reload_s: Annotated[float, typer.Option(min=0.0, help="Poll the registry for a new champion every "
+                                                          "this many seconds (0: never).")] = 2.0,
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log every request.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Tracebacks on errors.")] = False,
 ) -> None:
     """Serve MODEL_DIR over HTTP: JSON and batch prediction, Open Inference Protocol v2,
-    /health, /metrics and a web page at /.
+    /health, /metrics, a web page at / and monitoring at /monitor.
+
+    A folder of models (or a registry) logs predictions to its store and accepts outcomes
+    at POST /feedback; on a registry each name serves its champion, shadow-tests its shadow
+    version and picks up a newly promoted champion without a restart.
 
     Security: a model directory contains pickles; serve only models you trust. Checksums are
     verified before loading, and the server binds to 127.0.0.1 unless --host says otherwise.
@@ -44,7 +57,9 @@ def serve_command(
 
         settings = ServeSettings(model_dir=model_dir, api_key=api_key, max_body_mb=max_body_mb,
                                  max_upload_mb=max_upload_mb, max_rows=max_rows,
-                                 runtime=runtime)
+                                 runtime=runtime, store=store, log_sample=log_sample,
+                                 log_max_rows=log_max_rows, log_max_days=log_max_days,
+                                 reload_s=reload_s)
         _warn_if_exposed(host, api_key)
         options = dict(host=host, port=port, log_level="info", access_log=access_log,
                        timeout_graceful_shutdown=10)

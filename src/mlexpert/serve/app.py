@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
 import uuid
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -14,11 +16,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._version import __version__
-from . import batch, health, page, v2
+from ..monitoring.log import PredictionLogger
+from ..store import open_store
+from . import batch, feedback, health, monitor_page, page, v2
 from .catalog import discover
 from .errors import RequestError
 from .metrics import ServerMetrics
 from .predict import predict_router, schema_name
+from .reload import RegistryWatcher
 from .settings import ServeSettings
 
 log = logging.getLogger("mlexpert.serve")
@@ -26,21 +31,64 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def create_app(settings: ServeSettings) -> FastAPI:
-    """Load the models under ``settings.model_dir`` (verifying checksums) and build the app."""
-    catalog = discover(settings.model_dir, settings.runtime)
+    """Load the models under ``settings.model_dir`` (verifying checksums) and build the app.
+
+    With a store (see :meth:`ServeSettings.store_url`), predictions are logged to it and
+    ``POST /feedback`` records outcomes; when the folder is a registry, each name serves
+    its champion, a shadow version predicts beside it, and a new champion is picked up
+    without a restart (:mod:`.reload`).
+    """
+    url = settings.store_url()
+    store = open_store(url) if url else None
+    registry = _registry(settings.model_dir, url) if store is not None else None
+    catalog = discover(settings.model_dir, settings.runtime, registry)
     default = catalog.get()
+    logger = (PredictionLogger(store, sample_rate=settings.log_sample, max_rows=settings.log_max_rows,
+                               max_days=settings.log_max_days)
+              if store is not None and settings.log_sample > 0 else None)
+    watcher = (RegistryWatcher(None, registry, settings.reload_s)
+               if registry is not None and settings.reload_s > 0 else None)
     app = FastAPI(title=f"mlexpert: {default.name}", version=__version__,
                   description=f"Predicts {default.manifest.get('target')!r} ({default.task}). "
-                              "Served by mlexpert.")
+                              "Served by mlexpert.", lifespan=_lifespan(watcher, logger))
     app.state.settings, app.state.catalog = settings, catalog
+    app.state.store, app.state.registry, app.state.prediction_log = store, registry, logger
+    app.state.watcher = watcher
+    if watcher is not None:
+        watcher.app = app
     app.state.metrics = ServerMetrics(catalog)
     for router in (batch.router, predict_router(catalog), v2.router, v2.infer_router, health.router,
-                   page.router, page.report_router):
+                   page.router, page.report_router, feedback.router, monitor_page.router,
+                   monitor_page.data_router):
         app.include_router(router)
     _add_error_handlers(app)
     app.add_middleware(_Observe, metrics=app.state.metrics)
     app.openapi = lambda: _openapi(app, catalog)
     return app
+
+
+def _registry(root, url: str):
+    """The registry of ``root`` when its store has registered models, else None."""
+    from ..registry import Registry
+
+    registry = Registry(root, store_url=url)
+    return registry if registry.names() else None
+
+
+def _lifespan(watcher, logger):
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        async with anyio.create_task_group() as tasks:
+            if watcher is not None:
+                tasks.start_soon(watcher.run)
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+        if logger is not None:  # write what is queued before the process ends
+            await anyio.to_thread.run_sync(logger.close)
+
+    return lifespan
 
 
 def app_from_env() -> FastAPI:
@@ -122,6 +170,7 @@ def _openapi(app: FastAPI, catalog) -> dict:
     default = catalog.get()
     for model in catalog.all():
         components[schema_name(model, model is default)] = model.records.json_schema()
+    components["Feedback"] = feedback.FEEDBACK_SCHEMA
     names = sorted(catalog.models)
     versions = sorted({v for vs in catalog.models.values() for v in vs})
     for methods in schema["paths"].values():
@@ -133,7 +182,8 @@ def _openapi(app: FastAPI, catalog) -> dict:
         schema["components"]["securitySchemes"] = {
             "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
         for path, methods in schema["paths"].items():
-            if "predict" in path or path.endswith("/infer") or path.endswith("/report"):
+            if ("predict" in path or path.endswith("/infer") or path.endswith("/report")
+                    or path in ("/feedback", "/monitor/data")):
                 for op in methods.values():
                     op["security"] = [{"ApiKey": []}]
     app.openapi_schema = schema

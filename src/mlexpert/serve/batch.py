@@ -22,6 +22,7 @@ from starlette.concurrency import iterate_in_threadpool
 from ..data.ingest import COMPRESSIONS, _file_format
 from ..exceptions import MLExpertError
 from ..features.datetime import to_datetime
+from ..monitoring.log import BatchLog
 from .errors import RequestError
 from .security import check_api_key
 
@@ -59,8 +60,11 @@ async def predict_batch(
     try:
         await anyio.to_thread.run_sync(_check_rows, served, upload, fmt, tuple(keep))
         upload.seek(0)
+        logger = request.app.state.prediction_log
+        on_chunk = (BatchLog(logger, request.scope["state"]["request_id"], served.name,
+                             served.version, served.result.pipeline) if logger is not None else None)
         blocks = served.batch_blocks(upload, fmt, output, proba, tuple(keep), CHUNK_ROWS,
-                                     request.app.state.metrics)
+                                     request.app.state.metrics, on_chunk=on_chunk)
         first = await anyio.to_thread.run_sync(_first, blocks)
     except BaseException:
         upload.close()

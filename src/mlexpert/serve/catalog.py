@@ -90,8 +90,9 @@ class ServedModel:
         return Prediction(labels, probs, self.classes)
 
     def batch_blocks(self, source, fmt: str, out_fmt: str, proba: bool, keep: tuple[str, ...],
-                     chunk_rows: int, metrics):
-        """Encoded prediction blocks for a whole file (Python model), counted in ``metrics``."""
+                     chunk_rows: int, metrics, on_chunk=None):
+        """Encoded prediction blocks for a whole file (Python model), counted in ``metrics``
+        (and logged through ``on_chunk``)."""
         from ..batch import iter_prediction_chunks
 
         counted = [0]
@@ -102,7 +103,7 @@ class ServedModel:
 
         return iter_prediction_chunks(self.result, source, fmt=fmt, out_fmt=out_fmt,
                                       chunk_rows=chunk_rows, proba=proba, keep=keep,
-                                      progress=progress)
+                                      progress=progress, on_chunk=on_chunk)
 
     def card(self) -> dict:
         """What a client (or the web page) needs to know about this model."""
@@ -122,35 +123,71 @@ class ServedModel:
 
 
 class Catalog:
-    """Served models by name, then version; one of them is the default."""
+    """Served models by name, then version; one of them is the default.
 
-    def __init__(self, models: list[ServedModel]):
-        self.models: dict[str, dict[str, ServedModel]] = {}
+    Each name's default version is its registry champion when the folder is a registry,
+    else its latest version. :meth:`replace` swaps in a new set of models at once (a hot
+    reload): a request reads one consistent snapshot, so it never sees half a change.
+    """
+
+    def __init__(self, models: list[ServedModel], defaults: dict[str, str] | None = None,
+                 shadows: dict[str, str] | None = None):
+        self.replace(models, defaults, shadows)
+
+    def replace(self, models: list[ServedModel], defaults: dict[str, str] | None = None,
+                shadows: dict[str, str] | None = None) -> None:
+        by_name: dict[str, dict[str, ServedModel]] = {}
         for m in models:
-            self.models.setdefault(m.name, {})[m.version] = m
-        self.latest = {name: max(versions, key=_natural) for name, versions in self.models.items()}
-        self.default = next(iter(self.models))
+            by_name.setdefault(m.name, {})[m.version] = m
+        defaults = defaults or {}
+        latest = {name: defaults.get(name) if defaults.get(name) in versions
+                  else max(versions, key=_natural) for name, versions in by_name.items()}
+        shadows = {n: v for n, v in (shadows or {}).items() if v in by_name.get(n, {})}
+        if not by_name:
+            raise ArtifactError("No model left to serve: every version is archived or deleted. "
+                                "Promote one with `mlexpert registry promote NAME VERSION`.")
+        self._state = (by_name, latest, shadows, next(iter(by_name)))
+
+    @property
+    def models(self) -> dict[str, dict[str, ServedModel]]:
+        return self._state[0]
+
+    @property
+    def latest(self) -> dict[str, str]:
+        """Each name's default version: the champion, or the latest."""
+        return self._state[1]
+
+    @property
+    def default(self) -> str:
+        return self._state[3]
 
     def get(self, name: str | None = None, version: str | None = None) -> ServedModel:
-        name = name or self.default
-        if name not in self.models:
+        models, latest, _, default = self._state
+        name = name or default
+        if name not in models:
             raise RequestError(404, f"No model named {name!r}; served models: "
-                                    f"{', '.join(sorted(self.models))}.")
-        versions = self.models[name]
-        version = version or self.latest[name]
+                                    f"{', '.join(sorted(models))}.")
+        versions = models[name]
+        version = version or latest[name]
         if version not in versions:
-            raise RequestError(404, f"Model {name!r} has no version {version!r}; versions: "
+            raise RequestError(404, f"Model {name!r} has no served version {version!r}; versions: "
                                     f"{', '.join(sorted(versions, key=_natural))}.")
         return versions[version]
+
+    def shadow_of(self, model: ServedModel) -> ServedModel | None:
+        """The version shadow-tested beside ``model``, when ``model`` is its name's default."""
+        models, latest, shadows, _ = self._state
+        if latest.get(model.name) != model.version or model.name not in shadows:
+            return None
+        return models[model.name].get(shadows[model.name])
 
     def all(self) -> list[ServedModel]:
         return [m for versions in self.models.values() for m in versions.values()]
 
 
-def discover(root: str | Path, runtime: str = "python") -> Catalog:
-    """Load every model directory under ``root`` (see the module docstring)."""
-    from ..api import load
-
+def discover(root: str | Path, runtime: str = "python", registry=None) -> Catalog:
+    """Load every model directory under ``root`` (see the module docstring); with a
+    ``registry``, its names serve their champion, candidates and shadow (not archived ones)."""
     root = Path(root)
     if not root.is_dir():
         raise ArtifactError(f"Model directory {str(root)!r} does not exist. Train one with "
@@ -159,8 +196,43 @@ def discover(root: str | Path, runtime: str = "python") -> Catalog:
     if not found:
         raise ArtifactError(f"{str(root)!r} holds no mlexpert model directory ({MANIFEST} not "
                             "found in it, its subfolders or theirs). Point at a model folder.")
-    return Catalog([ServedModel(name, version, path, load(path), runtime)
-                    for name, version, path in found])
+    wanted, defaults, shadows = _registry_view(found, registry)
+    catalog = Catalog([_load(name, version, path, runtime) for name, version, path in wanted],
+                      defaults, shadows)
+    return catalog
+
+
+def refresh(catalog: Catalog, root: str | Path, runtime: str, registry) -> bool:
+    """Reload ``catalog`` from the registry (new champion, new or deleted versions); models
+    already loaded are kept. Returns whether anything changed."""
+    found = _model_dirs(Path(root))
+    wanted, defaults, shadows = _registry_view(found, registry)
+    loaded = {(m.name, m.version): m for m in catalog.all()}
+    models = [loaded.get((n, v)) or _load(n, v, p, runtime) for n, v, p in wanted]
+    before = ({k for k in loaded}, dict(catalog.latest), dict(catalog._state[2]))
+    catalog.replace(models, defaults, shadows)
+    return before != ({(m.name, m.version) for m in models}, dict(catalog.latest), dict(catalog._state[2]))
+
+
+def _registry_view(found, registry):
+    """Which of ``found`` to serve, each name's default version and its shadow version."""
+    if registry is None:
+        return found, {}, {}
+    served: dict[str, set[str]] = {}
+    defaults, shadows = {}, {}
+    for name in registry.names():
+        versions = registry.versions(name)
+        served[name] = {str(v.version) for v in versions if v.stage != "archived" or v.shadow}
+        defaults.update({name: str(v.version) for v in versions if v.stage == "champion"})
+        shadows.update({name: str(v.version) for v in versions if v.shadow})
+    wanted = [(n, v, p) for n, v, p in found if n not in served or v in served[n]]
+    return wanted, defaults, shadows
+
+
+def _load(name: str, version: str, path: Path, runtime: str) -> ServedModel:
+    from ..api import load
+
+    return ServedModel(name, version, path, load(path), runtime)
 
 
 def verify_all(root: str | Path) -> int:

@@ -38,10 +38,18 @@ class ServerMetrics:
         self.values = {}
         for m in catalog.all():
             if m.task == "regression":
-                self.values[(m.name, m.version)] = Histogram(
-                    f"mlexpert_predicted_value_{slug(m.name)}_{slug(m.version)}",
-                    f"Predicted values of {m.name} version {m.version}",
-                    buckets=_value_buckets(m.manifest), registry=r)
+                self._histogram(m)
+
+    def _histogram(self, m):
+        """The predicted-value histogram of a regression model (made on first use: a hot
+        reload brings models the server did not start with)."""
+        key = (m.name, m.version)
+        if key not in self.values:
+            self.values[key] = Histogram(
+                f"mlexpert_predicted_value_{slug(m.name)}_{slug(m.version)}",
+                f"Predicted values of {m.name} version {m.version}",
+                buckets=_value_buckets(m.manifest), registry=self.registry)
+        return self.values[key]
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()
@@ -50,7 +58,7 @@ class ServerMetrics:
     def observe_predictions(self, model, labels: list) -> None:
         self.rows.labels(model.name, model.version).inc(len(labels))
         if model.task == "regression":
-            hist = self.values[(model.name, model.version)]
+            hist = self._histogram(model)
             for v in labels:
                 hist.observe(float(v))
             return

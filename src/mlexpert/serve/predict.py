@@ -9,16 +9,20 @@ for the others).
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 
 import anyio
-
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.background import BackgroundTask
 
 from .catalog import ServedModel
 from .metrics import slug
 from .security import check_api_key, read_body
 
+log = logging.getLogger("mlexpert.serve")
 INLINE_PARSE_BYTES = 64 * 1024
 _DOC = ("Predict one record (a JSON object, one field per input column) or a list of records. "
         "Returns one prediction per record, with class probabilities for classification. "
@@ -30,22 +34,37 @@ def schema_name(model: ServedModel, default: bool) -> str:
 
 
 def predict_router(catalog) -> APIRouter:
-    """Routes for every served model (and ``/predict`` for the default one)."""
+    """Routes for every served model (and ``/predict`` for the default one).
+
+    Each route finds its model in the catalog when called, so after a hot reload
+    ``/predict`` and ``/models/{name}/predict`` answer with the new champion. Versions
+    registered after start-up are reached through the (undocumented) generic routes.
+    """
     router = APIRouter(dependencies=[Depends(check_api_key)], tags=["predict"])
     default = catalog.get()
-    _add(router, "/predict", default, True, f"Predict with the default model ({default.name})")
+    _add(router, "/predict", default, True, f"Predict with the default model ({default.name})",
+         lambda: catalog.get())
     for model in catalog.all():
         if model.version == catalog.latest[model.name]:
             _add(router, f"/models/{model.name}/predict", model, model is default,
-                 f"Predict with {model.name} (latest version, {model.version})")
+                 f"Predict with {model.name} (default version, now {model.version})",
+                 lambda name=model.name: catalog.get(name))
         _add(router, f"/models/{model.name}/versions/{model.version}/predict", model,
-             model is default, f"Predict with {model.name} version {model.version}")
+             model is default, f"Predict with {model.name} version {model.version}",
+             lambda name=model.name, version=model.version: catalog.get(name, version))
+
+    async def any_version(request: Request, name: str, version: str | None = None) -> Response:
+        return await predict_json(request, catalog.get(name, version))
+
+    for path in ("/models/{name}/predict", "/models/{name}/versions/{version}/predict"):
+        router.add_api_route(path, any_version, methods=["POST"], include_in_schema=False)
     return router
 
 
-def _add(router: APIRouter, path: str, model: ServedModel, default: bool, summary: str) -> None:
-    async def endpoint(request: Request) -> dict:
-        return await predict_json(request, model)
+def _add(router: APIRouter, path: str, model: ServedModel, default: bool, summary: str,
+         resolve) -> None:
+    async def endpoint(request: Request) -> Response:
+        return await predict_json(request, resolve())
 
     one = {"$ref": f"#/components/schemas/{schema_name(model, default)}"}
     body = {"requestBody": {"required": True, "content": {"application/json": {
@@ -55,14 +74,13 @@ def _add(router: APIRouter, path: str, model: ServedModel, default: bool, summar
                          operation_id=f"predict_{slug(path)}")
 
 
-async def predict_json(request: Request, model: ServedModel) -> dict:
-    """Validate the JSON body, predict in a worker thread, count the predictions."""
+async def predict_json(request: Request, model: ServedModel) -> Response:
+    """Validate the JSON body, predict in a worker thread, count and log the predictions;
+    a shadow-tested version predicts the same records after the response is sent."""
     state = request.app.state
+    start = time.perf_counter()
     body = await read_body(request, state.settings.max_body_bytes)
-    if len(body) <= INLINE_PARSE_BYTES:
-        frame = model.records.parse_body(body, state.settings.max_rows)
-    else:  # big bodies are parsed off the event loop, which keeps answering health checks
-        frame = await anyio.to_thread.run_sync(model.records.parse_body, body, state.settings.max_rows)
+    frame = await _parse(model, body, state.settings.max_rows)
     result = await model.predict_async(frame)
     state.metrics.observe_predictions(model, result.labels)
     rows = []
@@ -72,8 +90,39 @@ async def predict_json(request: Request, model: ServedModel) -> dict:
             row["probabilities"] = {str(c): _finite(p) for c, p in
                                     zip(result.classes, result.probabilities[i])}
         rows.append(row)
-    return {"model": model.name, "version": model.version,
-            "request_id": request.scope["state"]["request_id"], "predictions": rows}
+    request_id = request.scope["state"]["request_id"]
+    logger, background = state.prediction_log, None
+    if logger is not None:
+        logger.log(request_id, model.name, model.version, body, result.labels, result.probabilities,
+                   result.classes, latency_ms=(time.perf_counter() - start) * 1000)
+        shadow = state.catalog.shadow_of(model)
+        if shadow is not None:
+            background = BackgroundTask(_shadow_predict, state, shadow, body, request_id)
+    return JSONResponse({"model": model.name, "version": model.version, "request_id": request_id,
+                         "predictions": rows}, background=background)
+
+
+async def _parse(model: ServedModel, body: bytes, max_rows: int):
+    if len(body) <= INLINE_PARSE_BYTES:
+        return model.records.parse_body(body, max_rows)
+    # big bodies are parsed off the event loop, which keeps answering health checks
+    return await anyio.to_thread.run_sync(model.records.parse_body, body, max_rows)
+
+
+async def _shadow_predict(state, shadow: ServedModel, body: bytes, request_id: str) -> None:
+    """Predict with the shadow version and log it (never seen by the client)."""
+    start = time.perf_counter()
+    try:
+        frame = await _parse(shadow, body, state.settings.max_rows)
+        result = await shadow.predict_async(frame)
+    except Exception as exc:  # a shadow failure must not touch the champion's traffic
+        log.warning("shadow model %s/%s failed on request %s: %s", shadow.name, shadow.version,
+                    request_id, exc)
+        state.metrics.errors.labels("shadow", "internal").inc()
+        return
+    state.prediction_log.log(request_id, shadow.name, shadow.version, body, result.labels,
+                             result.probabilities, result.classes,
+                             latency_ms=(time.perf_counter() - start) * 1000, shadow=True)
 
 
 def _finite(value: float):

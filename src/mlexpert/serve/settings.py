@@ -15,6 +15,11 @@ ENV = {
     "max_upload_mb": "MLEXPERT_MAX_UPLOAD_MB",
     "max_rows": "MLEXPERT_MAX_ROWS",
     "runtime": "MLEXPERT_RUNTIME",
+    "store": "MLEXPERT_STORE",
+    "log_sample": "MLEXPERT_LOG_SAMPLE",
+    "log_max_rows": "MLEXPERT_LOG_MAX_ROWS",
+    "log_max_days": "MLEXPERT_LOG_MAX_DAYS",
+    "reload_s": "MLEXPERT_RELOAD_S",
 }
 RUNTIMES = ("python", "onnx")
 
@@ -27,6 +32,12 @@ class ServeSettings:
     ``max_rows`` the rows of one JSON or v2 request (a batch upload has no row limit:
     it is scored in chunks). ``runtime`` "onnx" predicts with each model directory's
     ``model.onnx`` (from ``mlexpert export``) in onnxruntime instead of the Python model.
+
+    ``store`` (a SQLAlchemy URL or a SQLite file) holds the registry, the prediction log
+    and feedback; by default a folder of models keeps it in ``DIR/mlexpert.db`` and a single
+    model directory has none (no log). ``log_sample`` is the share of requests logged
+    (0 turns the log off), ``log_max_rows``/``log_max_days`` its retention. ``reload_s``
+    is how often the registry is polled for a new champion (0: never).
     """
 
     model_dir: Path
@@ -35,6 +46,11 @@ class ServeSettings:
     max_upload_mb: float = 2048.0
     max_rows: int = 10_000
     runtime: str = "python"
+    store: str | None = None
+    log_sample: float = 1.0
+    log_max_rows: int | None = None
+    log_max_days: float | None = None
+    reload_s: float = 2.0
 
     def __post_init__(self):
         if self.runtime not in RUNTIMES:
@@ -44,6 +60,15 @@ class ServeSettings:
             if not getattr(self, name) > 0:
                 raise InvalidParameterError(f"The {name!r} setting must be positive, got "
                                             f"{getattr(self, name)!r}.")
+        if not 0.0 <= self.log_sample <= 1.0:
+            raise InvalidParameterError(f"The log sampling rate must be between 0 and 1, got "
+                                        f"{self.log_sample!r}.")
+        for name in ("log_max_rows", "log_max_days"):
+            if getattr(self, name) is not None and not getattr(self, name) > 0:
+                raise InvalidParameterError(f"The {name!r} setting must be positive, got "
+                                            f"{getattr(self, name)!r}.")
+        if self.reload_s < 0:
+            raise InvalidParameterError(f"The reload interval must be >= 0 seconds, got {self.reload_s!r}.")
         if self.api_key is not None and len(self.api_key) < 16:
             raise InvalidParameterError("The API key is too short: use at least 16 characters, "
                                         "e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`.")
@@ -55,6 +80,17 @@ class ServeSettings:
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 2**20)
+
+    def store_url(self) -> str | None:
+        """The store this server logs to (and reads its registry from), or None."""
+        from ..artifacts.bundle import MANIFEST
+        from ..store import store_url
+
+        if self.store:
+            return store_url(url=self.store)
+        if (Path(self.model_dir) / MANIFEST).exists():
+            return None  # a single model directory: no default store inside it
+        return store_url(self.model_dir)
 
     def to_env(self) -> dict[str, str]:
         """Environment variables that :meth:`from_env` reads back (for worker processes)."""
@@ -68,7 +104,8 @@ class ServeSettings:
             raise InvalidParameterError(f"Set {ENV['model_dir']} to the model directory to serve.")
         values: dict = {"model_dir": Path(environ[ENV["model_dir"]])}
         for key, cast in (("api_key", str), ("max_body_mb", float), ("max_upload_mb", float),
-                          ("max_rows", int), ("runtime", str)):
+                          ("max_rows", int), ("runtime", str), ("store", str), ("log_sample", float),
+                          ("log_max_rows", int), ("log_max_days", float), ("reload_s", float)):
             raw = environ.get(ENV[key])
             if raw:
                 try:

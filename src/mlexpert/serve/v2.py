@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+import time
 
 import numpy as np
 from fastapi import APIRouter, Depends, Request
@@ -102,6 +103,7 @@ def _label_type(model: ServedModel) -> str:
 
 async def _infer(request: Request, model: ServedModel) -> dict:
     state = request.app.state
+    start = time.perf_counter()
     body = await read_body(request, state.settings.max_body_bytes)
     header, tensors = _split(body, request.headers.get("inference-header-content-length"))
     columns = _columns(header, tensors, model)
@@ -115,6 +117,10 @@ async def _infer(request: Request, model: ServedModel) -> dict:
         raise RequestError(400, exc.message, exc.details) from None
     result = await model.predict_async(frame)
     state.metrics.observe_predictions(model, result.labels)
+    if state.prediction_log is not None:
+        state.prediction_log.log(request.scope["state"]["request_id"], model.name, model.version,
+                                 records, result.labels, result.probabilities, result.classes,
+                                 latency_ms=(time.perf_counter() - start) * 1000, source="v2")
     label_type = _label_type(model)
     outputs = {"label": {"name": "label", "datatype": label_type, "shape": [n],
                          "data": [str(v) if label_type == "BYTES" else v for v in result.labels]}}
