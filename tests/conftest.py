@@ -30,3 +30,27 @@ def manifest() -> list[dict]:
 @pytest.fixture
 def churn() -> pd.DataFrame:
     return pd.read_csv(EXAMPLE)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A private PostgreSQL server on loopback for this test session (tests/postgres.py).
+
+    Skipped when the server binaries are missing, unless ``MLEXPERT_REQUIRE_POSTGRES=1``
+    (``make test`` sets it), which fails instead. ``tests.postgres.fresh_schema(postgres_url)``
+    gives a test an empty store of its own.
+    """
+    import os
+
+    from .postgres import postgres_missing, running_postgres
+
+    problem = postgres_missing()
+    if problem is not None:
+        if os.environ.get("MLEXPERT_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{problem} (required because MLEXPERT_REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(problem)
+    from mlexpert.store import forget_stores
+
+    with running_postgres() as url:
+        yield url
+        forget_stores()  # close pooled connections before the server stops
