@@ -75,6 +75,7 @@ prediction_log = Table(
     Column("source", String(16), nullable=False),    # api, v2, batch
     Index("ix_prediction_log_request", "request_id", "row"),
     Index("ix_prediction_log_model_ts", "model", "ts"),
+    Index("ix_prediction_log_model_id", "model", "id"),
 )
 
 feedback = Table(
