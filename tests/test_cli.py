@@ -35,7 +35,7 @@ def model_dir(tmp_path_factory):
 def test_fit_writes_a_complete_model_directory(model_dir):
     names = sorted(p.name for p in model_dir.iterdir())
     assert names == ["checksums.sha256", "leaderboard.csv", "manifest.json", "model.pkl",
-                     "report.html", "report.json", "report.md", "schema.json"]
+                     "reference.json", "report.html", "report.json", "report.md", "schema.json"]
     board = pd.read_csv(model_dir / "leaderboard.csv")
     assert board.loc[0, "model"] == "ensemble" and board.loc[0, "score"] > 0.7
 

@@ -112,8 +112,14 @@ def test_permutation_importance_respects_the_deadline():
     metric = get_metric("rmse", "regression")
     X, y = df[["signal", "weak", "noise1"]], df["signal"].to_numpy() * 2
     found = permutation_importance(lambda frame: frame["signal"].to_numpy() * 2, X, y, metric,
-                                   deadline=0.0)
-    assert found["features"] == [] and found["not_computed"] == ["signal", "weak", "noise1"]
+                                   deadline=0.0)  # past: one batch (here every column) still runs
+    assert [f["feature"] for f in found["features"]][0] == "signal" and found["not_computed"] == []
+    big = _planted(12_000)  # one column per batch: the deadline stops after the first
+    found = permutation_importance(lambda frame: frame["signal"].to_numpy() * 2,
+                                   big[["signal", "weak", "noise1"]], big["signal"].to_numpy() * 2,
+                                   metric, deadline=0.0)
+    assert [f["feature"] for f in found["features"]] == ["signal"]
+    assert found["not_computed"] == ["weak", "noise1"]
     found = permutation_importance(lambda frame: frame["signal"].to_numpy() * 2, X, y, metric)
     assert [f["feature"] for f in found["features"]][0] == "signal"
     assert found["features"][1]["mean"] == 0.0

@@ -20,7 +20,8 @@ def permutation_importance(predict_output: Callable[[pd.DataFrame], np.ndarray],
 
     ``columns`` are done in the order given (most likely important first), so a
     ``deadline`` leaves the least interesting ones out: they are listed under
-    ``not_computed``. ``metric`` is a :class:`~mlexpert.evaluation.metrics.Metric`.
+    ``not_computed``. The first batch (the first column's repeats, or more up to
+    ``BATCH_ROWS`` rows) always runs, so a late start still ranks the leading columns. ``metric`` is a :class:`~mlexpert.evaluation.metrics.Metric`.
     """
     columns = list(columns if columns is not None else X.columns)
     X = X.reset_index(drop=True)
@@ -30,11 +31,11 @@ def permutation_importance(predict_output: Callable[[pd.DataFrame], np.ndarray],
     if not np.isfinite(base):
         return {"metric": metric.name, "baseline": float("nan"), "n_repeats": n_repeats,
                 "n_rows": int(len(X)), "features": [], "not_computed": columns}
-    per_batch = max(1, BATCH_ROWS // max(len(X), 1))
+    per_batch = max(n_repeats, BATCH_ROWS // max(len(X), 1))  # a batch completes a column
     drops: dict[str, list[float]] = {}
     jobs = [(c, r) for c in columns for r in range(n_repeats)]
     for start in range(0, len(jobs), per_batch):
-        if deadline is not None and time.monotonic() > deadline:
+        if start and deadline is not None and time.monotonic() > deadline:
             break
         batch = jobs[start:start + per_batch]
         frames = []
