@@ -157,6 +157,9 @@ def main() -> None:
     parser.add_argument("--labelled", type=float, default=0.1, help="share of rows with feedback")
     parser.add_argument("--chunk-rows", type=int, default=25_000)
     parser.add_argument("--work", type=Path, default=None, help="folder (reused when it holds the log)")
+    parser.add_argument("--cold", action="store_true",
+                        help="evict the store from the page cache first (posix_fadvise DONTNEED), "
+                             "so it is read from disk as after a reboot")
     args = parser.parse_args()
     root = args.work or Path(tempfile.mkdtemp(prefix="mlexpert-monitor-"))
     if not (root / "mlexpert.db").exists():
@@ -165,6 +168,11 @@ def main() -> None:
         prepare(root, args.rows, args.labelled)
         print(f"  prepared in {time.perf_counter() - t:.0f}s; "
               f"store {(root / 'mlexpert.db').stat().st_size / 2**30:.2f} GiB")
+    if args.cold:
+        for path in root.glob("mlexpert.db*"):
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
     r = measure(root, args.chunk_rows)
     print(json.dumps(r, indent=1))
     load = os.getloadavg()[0]
