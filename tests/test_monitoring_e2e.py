@@ -17,7 +17,6 @@ import sys
 import time
 
 import httpx
-import pandas as pd
 import pytest
 
 import mlexpert

@@ -126,7 +126,7 @@ def test_promote_rollback_archive_shadow_delete(registry, model_dir):
 
     assert registry.rollback("churn").version == 2
     assert _stages(registry, "churn") == {1: "archived", 2: "champion", 3: "candidate", 4: "archived"}
-    with pytest.raises(InvalidParameterError, match="is the champion of 'churn'; promote another"):
+    with pytest.raises(InvalidParameterError, match="is the champion of 'churn' and cannot be archived; promote another"):
         registry.archive("churn", 2)
     with pytest.raises(InvalidParameterError, match="cannot be deleted"):
         registry.delete("churn", 2)

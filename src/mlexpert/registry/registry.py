@@ -194,11 +194,7 @@ class Registry:
         """Retire a candidate (kept on disk, promotable again). Not the champion."""
         version = check_version(version)
         with self.store.write(exclusive=True) as conn:
-            row = ledger.require_row(conn, name, version)
-            if row.stage == "champion":
-                raise InvalidParameterError(
-                    f"Version {version} is the champion of {name!r}; promote another version "
-                    f"or `mlexpert registry rollback {name}` before archiving it.")
+            row = _not_champion(ledger.require_row(conn, name, version), name, "archived")
             if row.stage != "archived":
                 ledger.set_stage(conn, name, version, "archived", shadow=False)
                 ledger.add_event(conn, name, "archive", by or default_actor(), version=version,
@@ -210,11 +206,7 @@ class Registry:
         """Remove a version that is not the champion: its row now, its folder after."""
         version = check_version(version)
         with self.store.write(exclusive=True) as conn:
-            row = ledger.require_row(conn, name, version)
-            if row.stage == "champion":
-                raise InvalidParameterError(
-                    f"Version {version} is the champion of {name!r} and cannot be deleted; "
-                    f"promote another version or `mlexpert registry rollback {name}` first.")
+            row = _not_champion(ledger.require_row(conn, name, version), name, "deleted")
             conn.execute(sql_delete(mv).where(mv.c.name == name, mv.c.version == version))
             ledger.add_event(conn, name, "delete", by or default_actor(), version=version,
                              from_stage=row.stage,
@@ -302,6 +294,15 @@ class Registry:
             return  # unknown: leave the folder; check() reports it if it is an orphan
         if kept is None:
             remove_tree(move_aside(placed, self.root, "orphan", f"{name}-{placed.name}"))
+
+
+def _not_champion(row, name: str, done: str):
+    """``row``, unless it is the champion (which can't be archived or deleted)."""
+    if row.stage == "champion":
+        raise InvalidParameterError(
+            f"Version {row.version} is the champion of {name!r} and cannot be {done}; promote "
+            f"another version or `mlexpert registry rollback {name}` first.")
+    return row
 
 
 def _pause_for_tests() -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import lru_cache
-from pathlib import Path
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from ._jinja import template
 from .errors import RequestError
 from .security import check_api_key
 
@@ -28,20 +27,13 @@ _cache: dict[tuple, tuple[float, dict]] = {}
 _cache_lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _template():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    env = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                      autoescape=select_autoescape(["html"]))
-    return env.get_template("monitor.html")
 
 
 @router.get("/monitor", response_class=HTMLResponse, summary="Drift and performance over time")
 async def monitor_page(request: Request, model: str | None = None) -> HTMLResponse:
     catalog = request.app.state.catalog
     served = catalog.get(model)
-    html = _template().render(name=served.name, names=sorted(catalog.models),
+    html = template("monitor.html").render(name=served.name, names=sorted(catalog.models),
                               version=served.version, has_store=request.app.state.store is not None,
                               needs_key=request.app.state.settings.api_key is not None)
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})

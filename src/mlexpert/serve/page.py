@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
+from ._jinja import template
 from .errors import RequestError
 from .security import check_api_key
 
@@ -16,13 +15,6 @@ router = APIRouter(tags=["web page"])
 report_router = APIRouter(tags=["web page"], dependencies=[Depends(check_api_key)])
 
 
-@lru_cache(maxsize=1)
-def _template():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    env = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                      autoescape=select_autoescape(["html"]))
-    return env.get_template("index.html")
 
 
 @router.get("/", response_class=HTMLResponse, summary="Model card and a form to try predictions")
@@ -31,7 +23,7 @@ async def page(request: Request, model: str | None = None, version: str | None =
     served = catalog.get(model, version)
     base = f"/models/{served.name}/versions/{served.version}"
     card = served.card()
-    html = _template().render(
+    html = template("index.html").render(
         card=card, card_json=json.dumps(card, default=str), predict_url=f"{base}/predict",
         report_url=f"{base}/report", needs_key=request.app.state.settings.api_key is not None,
         others=[m for m in catalog.all() if m is not served])
