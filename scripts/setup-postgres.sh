@@ -17,22 +17,10 @@ have_postgres() {
 
 have_postgres && exit 0
 
-fail() { echo "setup-postgres: $1" >&2; exit 1; }
+TAG=setup-postgres PACKAGE=postgresql
+source "$(dirname "$0")/apt-lib.sh"
+apt_sudo "initdb/pg_ctl"
 
-command -v apt-get >/dev/null 2>&1 \
-    || fail "initdb/pg_ctl not found and apt-get unavailable; install the PostgreSQL server so that initdb and pg_ctl are on PATH"
-
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 \
-        || fail "PostgreSQL not found; run as root or install sudo, or install the 'postgresql' package yourself"
-    SUDO=(sudo)
-    [ -t 0 ] || SUDO=(sudo -n)  # never wait for a password in CI
-fi
-
-echo "setup-postgres: installing postgresql with apt-get (once, about a minute)" >&2
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 # policy-rc.d exit 101: the package must not start (or enable) a system-wide server
 policy=/usr/sbin/policy-rc.d
 added_policy=0
@@ -42,14 +30,9 @@ if [ ! -e "$policy" ]; then
         added_policy=1
     fi
 fi
-cleanup_policy() { [ "$added_policy" -eq 1 ] && "${SUDO[@]}" rm -f "$policy"; rm -f "$log"; }
+cleanup_policy() { if [ "$added_policy" -eq 1 ]; then "${SUDO[@]}" rm -f "$policy"; fi; }
 trap cleanup_policy EXIT
-if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 \
-    || ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends postgresql >>"$log" 2>&1; then
-    tail -n 5 "$log" >&2
-    fail "apt-get could not install postgresql (see the lines above); install the 'postgresql' package by hand"
-fi
+apt_install
 
 have_postgres \
     || fail "apt-get finished but initdb/pg_ctl were not found (looked on PATH and in /usr/lib/postgresql/*/bin); install the 'postgresql' package by hand"

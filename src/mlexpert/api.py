@@ -351,7 +351,8 @@ def reference_profile(df: pd.DataFrame, schema: Schema, task, evaluated: dict) -
     return build_profile(df.iloc[rows].reset_index(drop=True), schema, task, output=output)
 
 
-def _fingerprint(df: pd.DataFrame) -> str:
+def data_fingerprint(df: pd.DataFrame) -> str:
+    """A short SHA-256 of the column names and every value: which data a model learned from."""
     digest = hashlib.sha256(",".join(map(str, df.columns)).encode())
     digest.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
     return digest.hexdigest()[:32]
@@ -380,7 +381,7 @@ def _manifest(config, df, schema, task, metric, ws, results, ensemble, start) ->
         "cv_score": ensemble["score"], "best_single": {"model": best.name, "score": best.score},
         "cv_strategy": ws.folds.strategy, "seed": config.seed, "time_limit_s": config.time_limit,
         "n_rows": int(len(df)), "n_features": len(schema.features),
-        "data_fingerprint": _fingerprint(df), "libraries": _versions(),
+        "data_fingerprint": data_fingerprint(df), "libraries": _versions(),
         "trials": {"total": len(results), "ok": len(ok),
                    "failed": sum(r.status == "failed" for r in results),
                    "timeout": sum(r.status == "timeout" for r in results)},

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..api import _fingerprint
+from ..api import data_fingerprint
 from ..data.ingest import read_table
 from ..exceptions import DataError, InvalidParameterError
 
@@ -71,8 +71,8 @@ def assemble(data, *, target: str, time_column: str | None = None, eval_data=Non
         raise DataError(f"Only {len(train)} rows are left to train the challenger; at least "
                         f"{MIN_TRAIN_ROWS} are needed. Add data or widen --window.")
     train, evaluation = train.reset_index(drop=True), evaluation.reset_index(drop=True)
-    training.update(rows=len(train), fingerprint=_fingerprint(train))
-    what.update(rows=len(evaluation), fingerprint=_fingerprint(evaluation))
+    training.update(rows=len(train), fingerprint=data_fingerprint(train))
+    what.update(rows=len(evaluation), fingerprint=data_fingerprint(evaluation))
     return RetrainData(train, evaluation, training, what)
 
 

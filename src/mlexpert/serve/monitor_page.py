@@ -56,8 +56,11 @@ async def monitor_data(request: Request, model: str | None = None,
     if hit is not None and time.monotonic() - hit[0] < CACHE_S:
         return hit[1]
     result = await anyio.to_thread.run_sync(_run, state, name, window, max_rows)
-    with _cache_lock:
-        _cache[key] = (time.monotonic(), result)
+    now = time.monotonic()
+    with _cache_lock:  # expired entries go, so odd query strings cannot grow the cache
+        for stale in [k for k, (at, _) in _cache.items() if now - at >= CACHE_S]:
+            del _cache[stale]
+        _cache[key] = (now, result)
     return result
 
 
