@@ -68,6 +68,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="Parquet or CSV: rows to send (and to fit on when --model is missing)")
     p.add_argument("--target", default="class", help="target column of --dataset (for the fit)")
     p.add_argument("--fit-time", default="60", help="--time of the fit when --model is missing")
+    p.add_argument("--fit-max-latency-ms", type=float, default=None,
+                   help="--max-latency-ms of that fit: the best LightGBM ensemble that predicts "
+                        "one row in-process within this many ms (default: no cap)")
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 16, 200])
     p.add_argument("--seconds", type=float, default=15.0, help="duration of each level")
@@ -94,11 +97,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 # ---------------------------------------------------------------- model and request bodies
 
 def ensure_model(args: argparse.Namespace) -> Path:
-    """The model directory, fitted (best LightGBM ensemble of --dataset) when missing."""
+    """The model directory, fitted (best LightGBM ensemble of --dataset, under the latency
+    cap when one is given) when missing."""
     if (args.model / "manifest.json").exists():
         return args.model
     cmd = [sys.executable, "-m", "mlexpert", "fit", str(args.dataset), "--target", args.target,
            "--families", "lightgbm", "--time", str(args.fit_time), "--out", str(args.model)]
+    if args.fit_max_latency_ms is not None:
+        cmd += ["--max-latency-ms", f"{args.fit_max_latency_ms:g}"]
     print(f"No model at {args.model}; fitting one: {' '.join(cmd)}", flush=True)
     subprocess.run(cmd, check=True, cwd=REPO_ROOT)
     return args.model

@@ -34,19 +34,22 @@ def trained_as(dtype: str) -> str:
 
 def conform_features(frame: pd.DataFrame, schema) -> pd.DataFrame:
     """Cast the categorical-like features of one chunk towards their training dtypes."""
+    # dtypes read once, as a dict: selecting a column costs more than checking its dtype
+    dtypes = dict(zip(frame.columns.tolist(), frame.dtypes.tolist()))
     for info in schema.columns:
-        if info.kind not in COMPARED_AS_STRINGS or info.name not in frame.columns:
+        if info.kind not in COMPARED_AS_STRINGS or info.name not in dtypes:
             continue
-        col, trained = frame[info.name], trained_as(info.dtype)
-        if trained == "float" and _is_int(col):
-            frame[info.name] = col.astype("float64")
-        elif trained in ("int", "text") and pd.api.types.is_float_dtype(col) and _integral(col):
-            frame[info.name] = col.astype("Int64")
+        dtype, trained = dtypes[info.name], trained_as(info.dtype)
+        if trained == "float" and _is_int(dtype):
+            frame[info.name] = frame[info.name].astype("float64")
+        elif (trained in ("int", "text") and pd.api.types.is_float_dtype(dtype)
+              and _integral(frame[info.name])):
+            frame[info.name] = frame[info.name].astype("Int64")
     return frame
 
 
-def _is_int(col: pd.Series) -> bool:
-    return pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col)
+def _is_int(dtype) -> bool:
+    return pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _integral(col: pd.Series) -> bool:

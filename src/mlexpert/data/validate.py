@@ -50,28 +50,30 @@ def prepare_prediction_table(df: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     numbers (unreadable values become NaN, with a :class:`DataWarning`); ±inf become NaN.
     """
     df = _as_frame(df, "data to predict")
-    features = schema.features
-    absent = [c for c in features if c not in df.columns]
+    features, names = schema.features, df.columns.tolist()  # a list: iterating an Index is slow
+    present = set(names)
+    absent = [c for c in features if c not in present]
     if absent:
         raise DataError(f"The data is missing {_count(len(absent), 'required column')}: "
                         f"{_quoted(absent, limit=len(absent))}. Add them (other columns are "
                         "ignored).")
-    counts = Counter(df.columns)
-    repeated = [c for c in features if counts[c] > 1]
+    counts = Counter(names)
+    repeated = [c for c in features if counts[c] > 1] if len(counts) < len(names) else []
     if repeated:
         verb = "appears" if len(repeated) == 1 else "appear"
         raise DataError(f"Column names must be unique; {_quoted(repeated)} {verb} more than "
                         "once. Rename the duplicates.")
-    if list(df.columns) == features and isinstance(df.index, pd.RangeIndex) and df.index.start == 0 \
+    if names == features and isinstance(df.index, pd.RangeIndex) and df.index.start == 0 \
             and df.index.step == 1:
         out = df.copy()  # already in order (as the server builds it): skip a costly selection
     else:
         out = df[features].reset_index(drop=True).copy()
     out = conform_features(out, schema)  # e.g. integer categories that arrive as floats
+    dtypes = _dtypes(out)
     for name in schema.names("numeric"):
-        col = out[name]
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        if pd.api.types.is_numeric_dtype(dtypes[name]) and not pd.api.types.is_bool_dtype(dtypes[name]):
             continue
+        col = out[name]
         numbers = pd.to_numeric(col, errors="coerce")
         lost = int((numbers.isna() & col.notna()).sum())
         if lost:
@@ -114,16 +116,22 @@ def _unknown_target(target: str, columns: list[str]) -> str:
             f"Columns: {_quoted(columns)}.")
 
 
+def _dtypes(df: pd.DataFrame) -> dict:
+    """Column name -> dtype, read once (selecting a column costs more than its dtype)."""
+    return dict(zip(df.columns.tolist(), df.dtypes.tolist()))
+
+
 def _is_float(col: pd.Series) -> bool:
     return pd.api.types.is_float_dtype(col)
 
 
 def _replace_infinite(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     counts = {}
+    dtypes = _dtypes(df)
     for name in columns:
-        col = df[name]
-        if not _is_float(col):
+        if not pd.api.types.is_float_dtype(dtypes[name]):
             continue
+        col = df[name]
         values = col.to_numpy(dtype="float64", na_value=np.nan)
         if np.isinf(values).any():
             mask = np.isinf(values)
