@@ -211,3 +211,18 @@ def _dense(out) -> np.ndarray:
 def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     same = (a == b) | (pd.isna(pd.DataFrame(a)).to_numpy() & pd.isna(pd.DataFrame(b)).to_numpy())
     return ~same.all(axis=0)
+
+
+def test_a_passed_deadline_explains_one_fold_model_of_the_heaviest_member(binary_xgb_folds,
+                                                                          churn_frame):
+    import time
+
+    pipeline, rows = binary_xgb_folds, churn_frame.head(30)
+    full = shap_values(pipeline, rows)
+    late = shap_values(pipeline, rows, deadline=time.monotonic() - 1)
+    member = max(pipeline.members, key=lambda m: m.weight)
+    assert len(member.models) > 1 and late.members == [member.name]
+    one, _ = member_shap(pipeline, member, prepare_prediction_table(rows, pipeline.schema),
+                         deadline=time.monotonic() - 1)  # the first fold model only
+    np.testing.assert_allclose(late.values, one[:, 0, :])
+    assert not np.allclose(late.values, full.values)  # the other folds were left out

@@ -22,6 +22,7 @@ PD_ROWS = 300
 PD_FEATURES = 4
 DIAGNOSIS_SHARE = 0.5  # of the review's time; importance gets most of the rest
 PERMUTATION_END = 0.85
+SHAP_SHARE = 0.5
 REVIEW_MIN, REVIEW_MAX = 0.04, 0.10  # of the budget held back for the review (and its cap)
 IMPORTANCE_SHARE = 0.03  # of the budget for SHAP, permutation importance and partial dependence
 REPORT_SECONDS = 1.5  # writing the report (charts) after the review
@@ -44,7 +45,10 @@ def review_fit(pipeline: FittedPipeline, kept: list, results: list, ws, metric, 
     out = {"diagnosis": diagnose_fit(results, ws, metric, deadline=start + DIAGNOSIS_SHARE * span,
                                      n_threads=n_threads, seed=seed)}
     rng = np.random.default_rng(seed)
-    shap = _shap(pipeline, _sample(ws.X, SHAP_ROWS, rng)) if time.monotonic() < deadline else None
+    now = time.monotonic()  # SHAP gets half the time to the permutation's deadline, at most
+    shap_until = now + SHAP_SHARE * max(start + PERMUTATION_END * span - now, 0.0)
+    shap = (_shap(pipeline, _sample(ws.X, SHAP_ROWS, rng), deadline=shap_until)
+            if now < deadline else None)
     order = [f["feature"] for f in shap["features"]] if shap else []
     order += [c for c in pipeline.schema.features if c not in order]
     permutation = _permutation(kept, ws, pipeline, metric, order, rng,
@@ -60,9 +64,12 @@ def fold_pipeline(pipeline: FittedPipeline, kept: list, ws, fold: int = 0) -> Fi
     so rows of that fold's validation part are truly unseen (None if a model is missing)."""
     weights = {m.name: m.weight for m in pipeline.members}  # after any --max-latency-ms drop
     kept = [(r, weights[r.name]) for r, _ in kept if r.name in weights]
-    if not kept or any(len(r.models) <= fold or r.models[fold] is None for r, _ in kept):
+    if not kept or any(len(r.models) <= fold for r, _ in kept):
         return None
-    members = [Member(r.name, r.family, w, [r.models[fold]]) for r, w in kept]
+    models = [r.models[fold] for r, _ in kept]  # read once (trial models may be on disk)
+    if any(m is None for m in models):
+        return None
+    members = [Member(r.name, r.family, w, [m]) for (r, w), m in zip(kept, models)]
     profiles = {get_family(r.family).profile for r, _ in kept}
     return FittedPipeline(pipeline.schema, pipeline.task, pipeline.metric,
                           {p: [ws.fold(p, fold).preprocessor] for p in profiles}, members)
@@ -85,10 +92,10 @@ def _permutation(kept, ws, pipeline, metric, order, rng, *, deadline, seed) -> d
                   "ensemble as trained without them", **found}
 
 
-def _shap(pipeline, X: pd.DataFrame) -> dict | None:
+def _shap(pipeline, X: pd.DataFrame, deadline: float | None = None) -> dict | None:
     from .explain.tree_shap import shap_values
 
-    result = shap_values(pipeline, X)
+    result = shap_values(pipeline, X, deadline=deadline)
     if result is None:
         return None
     return {"space": result.space, "coverage": round(float(result.coverage), 6),

@@ -77,7 +77,7 @@ def measure_candidates(candidates: list, ws, schema, *, refit: bool,
             encoded[step] = [pp.transform(row) for pp in pps]
             model.step_ms[step] = time_ms(lambda: [pp.transform(row) for pp in pps])
         inputs = encoded[step]
-        models = result.models if keeps_folds else result.models[:1]
+        models = list(result.models) if keeps_folds else result.models[:1]  # read from disk once
         model.member_ms[result.name] = time_ms(
             lambda: [family.predict(m, inputs[i], ws.task) for i, m in enumerate(models)])
         model.member_step[result.name] = step

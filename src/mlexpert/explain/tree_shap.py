@@ -16,6 +16,8 @@ Spaces: ``"log-odds"`` of ``task.classes[1]`` (binary), ``"raw score per class"`
 
 from __future__ import annotations
 
+import time
+
 import json
 import os
 from contextlib import contextmanager
@@ -125,7 +127,7 @@ class ShapResult:
         raise ValueError(f"Class {cls!r} is not one of this model's classes {list(self.classes)}.")
 
 
-def shap_values(pipeline, X: pd.DataFrame) -> ShapResult | None:
+def shap_values(pipeline, X: pd.DataFrame, deadline: float | None = None) -> ShapResult | None:
     """Exact TreeSHAP values of the pipeline's tree members on ``X``; None without any.
 
     Parameters
@@ -133,18 +135,31 @@ def shap_values(pipeline, X: pd.DataFrame) -> ShapResult | None:
     pipeline : FittedPipeline
     X : DataFrame
         Rows to explain (the same columns as for ``predict``; extra ones are ignored).
+    deadline : float, optional
+        A :func:`time.monotonic` value: members are explained heaviest first, and once it
+        has passed no further member (nor further fold model of a member) is started; the
+        explained members' share of the ensemble is the result's ``coverage``.
     """
-    members = [m for m in pipeline.members if m.family in TREE_FAMILIES]
+    members = sorted((m for m in pipeline.members if m.family in TREE_FAMILIES),
+                     key=lambda m: -m.weight)
     if not members:
         return None
     X = prepare_prediction_table(X, pipeline.schema)
     cache: dict = {}
+    if deadline is not None:  # members that will not be started are left out of the weights
+        members = members[:1] + [m for m in members[1:] if time.monotonic() < deadline]
+    done, parts = [], []
+    for member in members:
+        if done and deadline is not None and time.monotonic() > deadline:
+            break
+        parts.append(member_shap(pipeline, member, X, cache=cache, deadline=deadline))
+        done.append(member)
+    members = done
     tree_weight = sum(m.weight for m in members)
     total_weight = sum(m.weight for m in pipeline.members)
     values = base = None
-    for member in members:
+    for member, (v, b) in zip(members, parts):
         share = member.weight / tree_weight if tree_weight > 0 else 1.0 / len(members)
-        v, b = member_shap(pipeline, member, X, cache=cache)
         values = share * v if values is None else values + share * v
         base = share * b if base is None else base + share * b
     if pipeline.task.kind != "multiclass":
@@ -157,8 +172,10 @@ def shap_values(pipeline, X: pd.DataFrame) -> ShapResult | None:
     )
 
 
-def member_shap(pipeline, member, X: pd.DataFrame, cache: dict | None = None):
-    """One tree member's SHAP values per input column, averaged over its models.
+def member_shap(pipeline, member, X: pd.DataFrame, cache: dict | None = None,
+                deadline: float | None = None):
+    """One tree member's SHAP values per input column, averaged over its models (over
+    those explained before ``deadline``, at least one).
 
     ``X`` must already have passed ``prepare_prediction_table``. Returns ``values``
     (n, k, n_cols) and ``base`` (n, k), with k = 1 unless multiclass.
@@ -166,7 +183,11 @@ def member_shap(pipeline, member, X: pd.DataFrame, cache: dict | None = None):
     columns = list(pipeline.schema.features)
     index = {c: j for j, c in enumerate(columns)}
     values = base = 0.0
+    n_models = 0
     for model, pp, encoded in _models(pipeline, member, X, cache):
+        if n_models and deadline is not None and time.monotonic() > deadline:
+            break
+        n_models += 1
         contribs = _contributions(member.family, model, encoded, pipeline.task)
         sources = pp.output_sources()
         if len(sources) != contribs.shape[2] - 1:
@@ -176,7 +197,6 @@ def member_shap(pipeline, member, X: pd.DataFrame, cache: dict | None = None):
         to_input[np.arange(len(sources)), [index[s] for s in sources]] = 1.0
         values = values + contribs[:, :, :-1] @ to_input
         base = base + contribs[:, :, -1]
-    n_models = len(member.models)
     return values / n_models, base / n_models
 
 

@@ -89,6 +89,8 @@ class Search:
         result = run_trial(trial_id, family, params, stage, self.ws, self.metric,
                            n_threads=self.n_threads, seed=self.seed + trial_id,
                            deadline=trial_deadline, hard_deadline=end)
+        if result.status == "ok":
+            result.models = self.ws.spill.store(trial_id, result.models)
         self.results.append(result)
         self._prune()
         if self.on_event:
@@ -99,6 +101,7 @@ class Search:
         """Free the fold models and out-of-fold outputs of trials that cannot make the ensemble."""
         ok = sorted((r for r in self.results if r.status == "ok"), key=lambda r: r.loss)
         for r in ok[KEEP_TOP:]:
+            self.ws.spill.discard(r.models)
             r.models, r.oof = [], None
 
     # -- stages ------------------------------------------------------------------------

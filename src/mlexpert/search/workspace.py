@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..features import TablePreprocessor
 from .cv import Folds
+from .spill import ModelSpill
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Workspace:
     columns: dict
     folds: Folds
     seed: int = 0
+    spill: ModelSpill = field(default_factory=ModelSpill, repr=False)  # trials' fold models on disk
     _cache: dict = field(default_factory=dict, repr=False)
     _full: dict = field(default_factory=dict, repr=False)
 
@@ -72,6 +74,8 @@ class Workspace:
         return [self.fold(profile, i).preprocessor for i in range(len(self.folds))]
 
     def release(self) -> None:
-        """Drop the encoded matrices (keeping fitted preprocessors is done by the caller)."""
+        """Drop the encoded matrices and the spilled trial models (keeping fitted
+        preprocessors is done by the caller)."""
+        self.spill.close()
         self._cache.clear()
         self._full = {p: (pp, None) for p, (pp, _) in self._full.items()}
