@@ -111,3 +111,25 @@ def test_missing_prediction_columns_are_named():
     result = mlexpert.fit(df, target="class", time_limit=5, families=("linear",), n_jobs=1)
     with pytest.raises(DataError, match="missing 2 required columns"):
         result.predict(df.drop(columns=["class", df.columns[0], df.columns[1]]))
+
+
+def test_model_directory_is_readable_by_others_and_needs_its_libraries(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from mlexpert.exceptions import MissingDependencyError
+    from mlexpert.models.linear import LinearFamily
+
+    df = load_shared("pima_diabetes")
+    result = mlexpert.fit(df, target="class", time_limit=5, families=("linear",), n_jobs=1)
+    old = os.umask(0o022)
+    try:
+        path = result.save(tmp_path / "m")  # e.g. mounted into a container as another user
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o755
+    assert stat.S_IMODE((path / "model.pkl").stat().st_mode) == 0o644
+    monkeypatch.setattr(LinearFamily, "requires", ("mlexpert_absent_library",))
+    with pytest.raises(MissingDependencyError, match=r"needs mlexpert_absent_library, which is "
+                       r"not installed\. Install it with `pip install mlexpert_absent_library`"):
+        mlexpert.load(path)

@@ -46,6 +46,7 @@ def info(model) -> dict:
         "cv_strategy": m.get("cv_strategy"),
         "trials": m.get("trials"),
         "budget": m.get("budget"),
+        "refit_skipped": m.get("refit_skipped"),  # members kept as fold models, and why
         "n_features_used": m.get("n_features"),
         "ensemble": getattr(model.pipeline, "members", None)
         and {mem.name: round(mem.weight, 4) for mem in model.pipeline.members},

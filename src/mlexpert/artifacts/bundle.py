@@ -83,6 +83,7 @@ def save_bundle(directory: str | os.PathLike, pipeline, manifest: dict,
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
+        _chmod_as_umask(tmp)  # mkdtemp makes it 0700: others (a container's user) could not read it
         with open(tmp / MODEL, "wb") as fh:
             pickle.dump(pipeline, fh, protocol=pickle.HIGHEST_PROTOCOL)
         (tmp / "schema.json").write_text(json.dumps(pipeline.schema.to_dict(), indent=2, default=str))
@@ -97,6 +98,24 @@ def save_bundle(directory: str | os.PathLike, pipeline, manifest: dict,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _chmod_as_umask(path: Path) -> None:
+    """Give a directory the mode a plain ``mkdir`` would have (0o777 less the umask)."""
+    os.chmod(path, 0o777 & ~_umask())
+
+
+def _umask() -> int:
+    try:  # Linux: read it without setting it (os.umask is process-wide, racy with threads)
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 def _replace(tmp: Path, target: Path) -> None:
@@ -161,5 +180,24 @@ def load_bundle(directory: str | os.PathLike):
             f"Cannot load {MODEL} from {str(directory)!r}: {exc}. It was written with "
             f"{manifest.get('libraries', {})}; install matching library versions."
         ) from None
+    _check_requirements(pipeline, directory)
     leaderboard = pd.read_csv(root / "leaderboard.csv")
     return pipeline, manifest, leaderboard
+
+
+def _check_requirements(pipeline, directory) -> None:
+    """Refuse a model whose members need a library that is not installed here (it would
+    load, then fail on every prediction)."""
+    from ..exceptions import MissingDependencyError
+    from ..models.registry import get_family
+
+    for member in getattr(pipeline, "members", []):
+        family = get_family(member.family)
+        missing = family.missing_requirements()
+        if missing:
+            hint = f"pip install 'mlexpert[{family.extra}]'" if family.extra else \
+                f"pip install {' '.join(missing)}"
+            raise MissingDependencyError(
+                f"Model {str(directory)!r} has a {family.name} member ({member.name}) that needs "
+                f"{', '.join(missing)}, which is not installed. Install it with `{hint}`, or "
+                "retrain without that family (--families).")
