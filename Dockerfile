@@ -51,7 +51,7 @@ RUN apt-get update \
  && groupadd --system --gid 10001 mlexpert \
  && useradd --system --uid 10001 --gid mlexpert --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin mlexpert \
- && mkdir /models
+ && install -d -o 10001 -g 10001 /models
 
 COPY --from=build /opt/venv /opt/venv
 
@@ -62,6 +62,8 @@ ENV PATH=/opt/venv/bin:$PATH \
 
 # Mount model directories read-only at /models/NAME (the folder name is the model's name;
 # NAME/VERSION/ for versions), or copy them in from a derived image (docs/deploy.md).
+# /models belongs to the server's user: serving a folder keeps its store (prediction log,
+# feedback) in /models/mlexpert.db unless MLEXPERT_STORE names another (docs/deploy.md).
 WORKDIR /srv
 USER 10001:10001
 EXPOSE 8080
