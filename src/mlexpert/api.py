@@ -332,7 +332,9 @@ def _pipeline(kept, refits, ws: Workspace, schema, task, metric: Metric) -> Fitt
     members = []
     for r, w in kept:
         refit = r.name in refits
-        members.append(Member(r.name, r.family, w, [refits[r.name]] if refit else list(r.models),
+        if not refit:  # read from disk once; the review then shares these objects, no copies
+            r.models = list(r.models)
+        members.append(Member(r.name, r.family, w, [refits[r.name]] if refit else r.models,
                               refit=refit))
     fold_profiles = sorted({get_family(m.family).profile for m in members if not m.refit})
     full_profiles = sorted({get_family(m.family).profile for m in members if m.refit})
