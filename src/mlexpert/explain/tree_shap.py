@@ -146,9 +146,7 @@ def shap_values(pipeline, X: pd.DataFrame, deadline: float | None = None) -> Sha
         return None
     X = prepare_prediction_table(X, pipeline.schema)
     cache: dict = {}
-    if deadline is not None:  # members that will not be started are left out of the weights
-        members = members[:1] + [m for m in members[1:] if time.monotonic() < deadline]
-    done, parts = [], []
+    done, parts = [], []  # members not started by the deadline are left out of the weights
     for member in members:
         if done and deadline is not None and time.monotonic() > deadline:
             break
