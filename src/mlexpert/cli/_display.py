@@ -15,9 +15,10 @@ console = Console(highlight=False, soft_wrap=True)
 
 
 class SearchDisplay:
-    """A live line: stage, trials done, best score so far, time left."""
+    """A live line: stage, trials done, best score so far, time left (when ``time_limit``
+    is known)."""
 
-    def __init__(self, time_limit: float, enabled: bool = True, verbose: bool = False):
+    def __init__(self, time_limit: float | None, enabled: bool = True, verbose: bool = False):
         self.time_limit = time_limit
         self.verbose = verbose
         self.start = time.monotonic()
@@ -49,14 +50,16 @@ class SearchDisplay:
                           f"{outcome}  ({t.fit_time:.1f}s) {t.params}")
 
     def __rich__(self) -> Text:
-        left = max(0.0, self.time_limit - (time.monotonic() - self.start))
         s = self.state
-        width = 24
-        done = min(width, int(width * (1 - left / self.time_limit)))
-        bar = "█" * done + "░" * (width - done)
+        clock: tuple = ()
+        if self.time_limit:
+            left = max(0.0, self.time_limit - (time.monotonic() - self.start))
+            width = 24
+            done = min(width, int(width * (1 - left / self.time_limit)))
+            clock = ((f"{'█' * done + '░' * (width - done)} ", "cyan"),
+                     (f"{left:5.0f}s left", "bold"), " | ")
         return Text.assemble(
-            (f"{bar} ", "cyan"), (f"{left:5.0f}s left", "bold"),
-            f" | {s['stage']} | trials {s['trials']}",
+            *clock, f"{s['stage']} | trials {s['trials']}",
             (f" ({s['failed']} failed)" if s["failed"] else ""),
             f" | best {s['best']}", (f" | last {s['last']}" if s["last"] else ""),
         )

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ._display import console
+from ._display import SearchDisplay, console
 from ._errors import err_console, handle_errors
 
 
@@ -47,7 +47,7 @@ def retrain_command(
         budget = parse_duration(time, name="time") if time is not None else None
         _require_registry(registry, store)
         live = not (quiet or as_json) and console.is_terminal
-        with _Progress(live) as progress:
+        with SearchDisplay(budget, enabled=live) as progress:
             decision = retrain(Registry(registry, store), name, list(data), eval_data=eval_file,
                                eval_from_log=eval_from_log, include_log=include_log,
                                window=window, time_limit=budget, alpha=alpha,
@@ -71,27 +71,6 @@ def _require_registry(root: Path, store: str | None) -> None:
         raise InvalidParameterError(
             f"No registry at {str(root)!r} ({DEFAULT_FILE} not found). Point --registry (or "
             "MLEXPERT_REGISTRY) at the registry that holds the model.")
-
-
-class _Progress:
-    """A one-line status while the challenger is fitted (terminals only)."""
-
-    def __init__(self, enabled: bool):
-        self.status = console.status("Fitting the challenger...") if enabled else None
-
-    def __enter__(self):
-        if self.status:
-            self.status.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self.status:
-            self.status.__exit__(*exc)
-
-    def on_event(self, event) -> None:
-        if self.status and event.best is not None:
-            self.status.update(f"Fitting the challenger: {event.n_trials} trials, best "
-                               f"{event.best.name} {event.best.score:.4f}")
 
 
 def _show(d: dict, quiet: bool) -> None:
