@@ -150,3 +150,18 @@ def test_a_failing_review_step_costs_its_section_not_the_model():
         api.review_fit = original
     assert "diagnosis" not in result.manifest and len(result.predict(_planted(5))) == 5
     assert any("review step failed" in n and "boom" in n for n in result.notices)
+
+
+def test_partial_dependence_past_its_deadline_still_draws_the_leading_feature(reviewed):
+    from types import SimpleNamespace
+
+    from mlexpert.review import _partial_dependence
+
+    df, result = reviewed
+    ws = SimpleNamespace(X=df.drop(columns="target"))
+    curves = _partial_dependence(result.pipeline, ws, ["noise2", "signal", "weak"],
+                                 np.random.default_rng(0), deadline=0.0)
+    assert [c["feature"] for c in curves] == ["noise2"]
+    curves = _partial_dependence(result.pipeline, ws, ["noise2", "signal", "weak"],
+                                 np.random.default_rng(0), deadline=float("inf"))
+    assert [c["feature"] for c in curves] == ["noise2", "signal", "weak"]

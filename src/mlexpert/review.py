@@ -104,10 +104,12 @@ def _shap(pipeline, X: pd.DataFrame, deadline: float | None = None) -> dict | No
 
 
 def _partial_dependence(pipeline, ws, ranked: list[str], rng, deadline: float) -> list[dict]:
+    """Curves for the top-ranked features; the first always runs (at most PD_ROWS rows times
+    16 grid values), so a review that starts late still shows the leading feature."""
     X = _sample(ws.X, PD_ROWS, rng)
     curves = []
     for name in ranked:
-        if len(curves) >= PD_FEATURES or time.monotonic() > deadline:
+        if len(curves) >= PD_FEATURES or (curves and time.monotonic() > deadline):
             break
         kind = pipeline.schema.kind_of(name)
         if kind not in ("numeric", "boolean", "categorical", "high_cardinality"):
