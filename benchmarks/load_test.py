@@ -17,7 +17,7 @@ stopped (SIGTERM, then SIGKILL of its process group) whatever happens.
 Client and server share the machine: on 2 cores, the client's CPU is taken from the
 server, so the numbers are a lower bound of what the server does alone. The CPU time each
 side used is reported. To separate the model's own time from the HTTP overhead, single
-rows are also timed in-process (``FittedPipeline.predict_output``) and over HTTP,
+rows are also timed in-process (``FittedPipeline.predict_record``) and over HTTP,
 alternately, with the first server.
 
     .venv/bin/python benchmarks/load_test.py            # fits a LightGBM model on adult if needed
@@ -448,7 +448,7 @@ def run_workers(args, model: Path, workers: int, log_dir: Path, client_kind: str
         if pair:
             print(f"  timing up to {args.in_process} single rows in-process and over HTTP, "
                   "alternately...", flush=True)
-            info["paired"] = paired_timing(model, server, headers, records, columns,
+            info["paired"] = paired_timing(model, server, headers, records,
                                            args.in_process, args.in_process_seconds)
         info["stopped"] = server.stop()
         info["log_tail"] = server.log_tail(15)
@@ -493,11 +493,11 @@ def _progress(row: dict) -> str:
 # ---------------------------------------------------------------- model time, without HTTP
 
 def paired_timing(model: Path, server: Server, headers: dict, records: list[dict],
-                  columns: list[str], repeats: int, max_seconds: float) -> dict | None:
+                  repeats: int, max_seconds: float) -> dict | None:
     """Single rows, alternately in-process and over HTTP, to split model time from HTTP time.
 
-    Each row is predicted with ``FittedPipeline.predict_output`` in this process (its frame
-    built as the server builds it) and, right after, sent alone to ``POST /predict``. The
+    Each row is predicted with ``FittedPipeline.predict_record``, as the server predicts a
+    single record, in this process and, right after, sent alone to ``POST /predict``. The
     pairs run at the same moment, so the machine's other load mostly cancels out of their
     difference: the median difference is the cost of HTTP, JSON and validation.
     """
@@ -505,12 +505,9 @@ def paired_timing(model: Path, server: Server, headers: dict, records: list[dict
         return None
     import http.client
 
-    import pandas as pd
-
     from mlexpert.api import load
 
     pipeline = load(model).pipeline
-    frames = [pd.DataFrame.from_records([r], columns=columns) for r in records]
     bodies = [json.dumps(r).encode() for r in records]
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
 
@@ -521,13 +518,13 @@ def paired_timing(model: Path, server: Server, headers: dict, records: list[dict
         return resp.status
 
     for i in range(10):  # warm-up
-        pipeline.predict_output(frames[i % len(frames)])
+        pipeline.predict_record(records[i % len(records)])
         over_http(i)
     model_s, http_s, failures = [], [], 0
     deadline = time.perf_counter() + max_seconds
     for i in range(repeats):
         t0 = time.perf_counter()
-        pipeline.predict_output(frames[i % len(frames)])
+        pipeline.predict_record(records[i % len(records)])
         t1 = time.perf_counter()
         failures += over_http(i) != 200
         model_s.append(t1 - t0)
@@ -649,7 +646,7 @@ def main(argv=None) -> int:
     print("\n" + markdown_table(rows) + "\n")
     if paired:
         print(f"One row at a time, {paired['pairs']} rows, {servers[0]['workers']} worker(s): "
-              f"in-process FittedPipeline.predict_output median {paired['model_median_ms']} ms "
+              f"in-process FittedPipeline.predict_record median {paired['model_median_ms']} ms "
               f"(p99 {paired['model_p99_ms']}); POST /predict median {paired['http_median_ms']} ms "
               f"(p99 {paired['http_p99_ms']}); HTTP + JSON + validation overhead, median of the "
               f"paired differences: {paired['overhead_median_ms']} ms.")

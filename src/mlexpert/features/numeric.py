@@ -12,8 +12,12 @@ from ._frame import as_float
 _TRUE = {"true", "yes", "y", "t", "1", "1.0"}
 
 
-def boolean_to_float(col: pd.Series) -> np.ndarray:
-    """Booleans (or yes/no strings) as 1.0 / 0.0 / NaN."""
+def boolean_to_float(col: pd.Series | np.ndarray) -> np.ndarray:
+    """Booleans (or yes/no strings) as 1.0 / 0.0 / NaN. A numpy array holds one record's
+    plain values (see :mod:`mlexpert.data.record`): numbers and booleans as floats."""
+    if isinstance(col, np.ndarray):
+        return np.array([np.nan if v is None else float(v) if not isinstance(v, str)
+                         else float(v.strip().lower() in _TRUE) for v in col], dtype=float)
     if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
         return as_float(col)
     lowered = col.astype(object).map(lambda v: None if pd.isna(v) else str(v).strip().lower())

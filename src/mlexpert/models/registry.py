@@ -34,12 +34,15 @@ def all_families() -> dict[str, type[ModelFamily]]:
 
 
 def get_family(key: str) -> ModelFamily:
-    families = all_families()
-    if key not in families:
-        raise InvalidParameterError(
-            f"Unknown model family {key!r}. Known families: {', '.join(families)}."
-        )
-    return families[key]()
+    cls = _REGISTRY.get(key)  # registered already: skip loading and sorting (per prediction)
+    if cls is None:
+        families = all_families()
+        if key not in families:
+            raise InvalidParameterError(
+                f"Unknown model family {key!r}. Known families: {', '.join(families)}."
+            )
+        cls = families[key]
+    return cls()
 
 
 def resolve_families(requested: tuple[str, ...] | None) -> list[str]:

@@ -50,7 +50,7 @@ class ServedModel:
         self._limiter = None
         self.session = open_session(self.path) if self.runtime == "onnx" else None
 
-    async def predict_async(self, frame: pd.DataFrame) -> Prediction:
+    async def predict_async(self, rows: list[dict] | pd.DataFrame) -> Prediction:
         """:meth:`predict` in a worker thread, one at a time per model: waiting requests
         queue here instead of parking threads of the shared pool (which would stall the
         synchronous endpoints, and the health checks with them)."""
@@ -58,7 +58,7 @@ class ServedModel:
 
         if self._limiter is None:
             self._limiter = anyio.CapacityLimiter(1)
-        return await anyio.to_thread.run_sync(self.predict, frame, limiter=self._limiter)
+        return await anyio.to_thread.run_sync(self.predict, rows, limiter=self._limiter)
 
     @property
     def manifest(self) -> dict:
@@ -72,9 +72,13 @@ class ServedModel:
     def classes(self) -> list:
         return [_plain(c) for c in self.result.pipeline.task.classes] if self.task != "regression" else []
 
-    def predict(self, frame: pd.DataFrame) -> Prediction:
-        """Labels (at the saved threshold) and probabilities for ``frame``."""
+    def predict(self, rows: list[dict] | pd.DataFrame) -> Prediction:
+        """Labels (at the saved threshold) and probabilities for validated records (see
+        :class:`RecordSchema`) or a frame of them. One record on the Python runtime takes
+        :meth:`FittedPipeline.predict_record` (no one-row DataFrame)."""
         pipeline = self.result.pipeline
+        single = isinstance(rows, list) and len(rows) == 1 and self.session is None
+        frame = rows if single or isinstance(rows, pd.DataFrame) else self.records.frame(rows)
         if self.session is not None:
             with self.lock:
                 labels, probs = predict_onnx(self.session, frame, pipeline.schema, self.task)
@@ -84,7 +88,7 @@ class ServedModel:
             return Prediction([by_text.get(str(_plain(v)), _plain(v)) for v in labels], probs,
                               self.classes)
         with self.lock:
-            out = pipeline.predict_output(frame)
+            out = pipeline.predict_record(rows[0]) if single else pipeline.predict_output(frame)
         labels = [_plain(v) for v in pipeline.decide(out)]
         probs = np.asarray(out, dtype=float) if self.task != "regression" else None
         return Prediction(labels, probs, self.classes)

@@ -45,7 +45,7 @@ _DESCRIBE = {
 
 
 class RecordSchema:
-    """Validates JSON records for one model and turns them into a DataFrame."""
+    """Validates JSON records for one model (and turns them into a DataFrame)."""
 
     def __init__(self, schema: Schema):
         self.schema = schema
@@ -75,16 +75,16 @@ class RecordSchema:
                  "missing_fraction": c.missing_fraction}
                 for c in self.schema.columns if c.kind not in DROPPED_KINDS]
 
-    def parse_body(self, body: bytes, max_rows: int) -> pd.DataFrame:
-        """JSON bytes (one record, or a list of them) to a validated DataFrame."""
+    def parse_body(self, body: bytes, max_rows: int) -> list[dict]:
+        """JSON bytes (one record, or a list of them) to validated records."""
         try:
             payload = json.loads(body, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as exc:
             raise RequestError(400, f"The request body is not valid JSON: {exc}.") from None
-        return self.frame(payload, max_rows)
+        return self.records(payload, max_rows)
 
-    def frame(self, payload, max_rows: int) -> pd.DataFrame:
-        """One record (a JSON object) or a list of them to a validated DataFrame."""
+    def records(self, payload, max_rows: int) -> list[dict]:
+        """One record (a JSON object) or a list of them, validated: dicts by column name."""
         rows = [payload] if isinstance(payload, dict) else payload
         if not isinstance(rows, list):
             raise RequestError(422, "Send one record (a JSON object with one field per column) "
@@ -98,8 +98,11 @@ class RecordSchema:
             records = self._many.validate_python(rows)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        data = [r.model_dump(by_alias=True) for r in records]
-        return pd.DataFrame.from_records(data, columns=self.features)
+        return [r.model_dump(by_alias=True) for r in records]
+
+    def frame(self, records: list[dict]) -> pd.DataFrame:
+        """Validated records as a DataFrame of the feature columns."""
+        return pd.DataFrame.from_records(records, columns=self.features)
 
 
 def _reject_constant(name: str):

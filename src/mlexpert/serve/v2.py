@@ -112,10 +112,10 @@ async def _infer(request: Request, model: ServedModel) -> dict:
         raise RequestError(413, f"{n} rows in one request; the limit is {state.settings.max_rows}.")
     records = [{name: values[i] for name, values in columns.items()} for i in range(n)]
     try:
-        frame = model.records.frame(records, state.settings.max_rows)
+        rows = model.records.records(records, state.settings.max_rows)
     except RequestError as exc:  # the protocol answers every bad request with 400
         raise RequestError(400, exc.message, exc.details) from None
-    result = await model.predict_async(frame)
+    result = await model.predict_async(rows)
     state.metrics.observe_predictions(model, result.labels)
     if state.prediction_log is not None:
         state.prediction_log.log(request.scope["state"]["request_id"], model.name, model.version,
