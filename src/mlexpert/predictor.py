@@ -68,9 +68,12 @@ class FittedPipeline:
         The outputs are the same either way.
         """
         X = record_columns(record, self.schema) if self._reads_records() else None
-        if X is None:
-            return self.predict_output(pd.DataFrame([dict(record)]))
-        return self._blend(X)
+        if X is not None:
+            return self._blend(X)
+        features = self.schema.features
+        if all(c in record for c in features):  # in order: no column selection later
+            return self.predict_output(pd.DataFrame.from_records([record], columns=features))
+        return self.predict_output(pd.DataFrame([dict(record)]))  # names what is missing
 
     def _reads_records(self) -> bool:
         return all(get_family(m.family).encoding == "matrix" for m in self.members)
