@@ -77,18 +77,19 @@ class ServedModel:
         :class:`RecordSchema`) or a frame of them. One record on the Python runtime takes
         :meth:`FittedPipeline.predict_record` (no one-row DataFrame)."""
         pipeline = self.result.pipeline
-        single = isinstance(rows, list) and len(rows) == 1 and self.session is None
-        frame = rows if single or isinstance(rows, pd.DataFrame) else self.records.frame(rows)
+        if isinstance(rows, list) and (len(rows) > 1 or self.session is not None):
+            rows = self.records.frame(rows)
         if self.session is not None:
             with self.lock:
-                labels, probs = predict_onnx(self.session, frame, pipeline.schema, self.task)
+                labels, probs = predict_onnx(self.session, rows, pipeline.schema, self.task)
             if probs is None:
                 return Prediction(labels, None, [])
             by_text = {str(c): c for c in self.classes}  # string labels back to class values
             return Prediction([by_text.get(str(_plain(v)), _plain(v)) for v in labels], probs,
                               self.classes)
         with self.lock:
-            out = pipeline.predict_record(rows[0]) if single else pipeline.predict_output(frame)
+            out = (pipeline.predict_record(rows[0]) if isinstance(rows, list)
+                   else pipeline.predict_output(rows))
         labels = [_plain(v) for v in pipeline.decide(out)]
         probs = np.asarray(out, dtype=float) if self.task != "regression" else None
         return Prediction(labels, probs, self.classes)

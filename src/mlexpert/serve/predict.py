@@ -80,8 +80,8 @@ async def predict_json(request: Request, model: ServedModel) -> Response:
     state = request.app.state
     start = time.perf_counter()
     body = await read_body(request, state.settings.max_body_bytes)
-    rows = await _parse(model, body, state.settings.max_rows)
-    result = await model.predict_async(rows)
+    records = await _parse(model, body, state.settings.max_rows)
+    result = await model.predict_async(records)
     state.metrics.observe_predictions(model, result.labels)
     rows = []
     for i, label in enumerate(result.labels):
@@ -113,8 +113,8 @@ async def _shadow_predict(state, shadow: ServedModel, body: bytes, request_id: s
     """Predict with the shadow version and log it (never seen by the client)."""
     start = time.perf_counter()
     try:
-        rows = await _parse(shadow, body, state.settings.max_rows)
-        result = await shadow.predict_async(rows)
+        records = await _parse(shadow, body, state.settings.max_rows)
+        result = await shadow.predict_async(records)
     except Exception as exc:  # a shadow failure must not touch the champion's traffic
         log.warning("shadow model %s/%s failed on request %s: %s", shadow.name, shadow.version,
                     request_id, exc)
