@@ -84,3 +84,34 @@ def test_calendar_parts_equal_pandas_fields_exactly():
         assert np.array_equal(out[part], expected, equal_nan=True), part
     days = ((s - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400.0).to_numpy(dtype=float, na_value=np.nan)
     assert np.array_equal(out["days"], days, equal_nan=True)
+
+
+def test_numeric_block_reads_a_wide_frame_in_one_block_with_the_same_values():
+    """Plain number and boolean dtypes are read together; values match column-by-column reads."""
+    from mlexpert.features._frame import as_float
+    from mlexpert.features.numeric import NumericBlock, boolean_to_float
+
+    rng = np.random.default_rng(0)
+    n = 50
+    X = pd.DataFrame({
+        "i64": rng.integers(-5, 5, n),
+        "f32": rng.normal(size=n).astype(np.float32),
+        "nullable_int": pd.array([None if i % 7 == 0 else i for i in range(n)], dtype="Int64"),
+        "nullable_float": pd.array([None if i % 5 == 0 else i / 3 for i in range(n)], dtype="Float64"),
+        "flag": rng.integers(0, 2, n).astype(bool),
+        "nullable_flag": pd.array([None if i % 4 == 0 else i % 2 == 0 for i in range(n)], dtype="boolean"),
+        "as_text": [str(i) if i % 3 else "n/a" for i in range(n)],  # read one by one, coerced
+        "yes_no": ["yes" if i % 2 else "no" for i in range(n)],
+        "inf": np.where(np.arange(n) % 6 == 0, np.inf, 1.5),
+    })
+    boolean = ("flag", "nullable_flag", "yes_no")
+    block = NumericBlock(scale="standard", boolean=boolean).fit(X)
+    reference = np.column_stack([boolean_to_float(X[c]) if c in boolean else as_float(X[c])
+                                 for c in X.columns])
+    np.testing.assert_array_equal(block._read(X, list(X.columns)), reference)
+    order = ["yes_no", "i64", "as_text", "nullable_float", "flag"]  # any subset, any order
+    np.testing.assert_array_equal(block._read(X, order), reference[:, [X.columns.get_loc(c) for c in order]])
+    m = reference.copy()
+    m[~np.isfinite(m)] = np.nan
+    np.testing.assert_array_equal(block.transform(X), block._finish(m))
+    assert np.isnan(block._matrix(X)[:, -1]).sum() == 9  # infinities become missing

@@ -75,3 +75,39 @@ def test_lightgbm_keeps_a_lean_booster_cut_at_the_best_iteration():
     assert getattr(model, "train_set", None) is None  # no training data held
     p = family.predict(model, X[400:], "binary")[:, 1]
     assert ((p > 0.5) == y[400:]).mean() > 0.9
+
+
+def test_xgboost_reads_a_frame_without_categories_as_one_matrix_with_the_same_results():
+    """The float32-matrix DMatrix (no categorical columns) trains and predicts exactly as the
+    frame would; a frame with categories still goes through xgboost's frame reader."""
+    import time
+
+    import pandas as pd
+
+    xgb = pytest.importorskip("xgboost")
+    from mlexpert.models._base import FitContext
+    from mlexpert.models._base import as_probabilities
+    from mlexpert.models.xgboost import _dmatrix
+    from mlexpert.testing import toy_problem
+
+    family = get_family("xgboost")
+    Xtr, ytr, Xva, yva = toy_problem("multiclass", family.profile)
+    numeric = [c for c in Xtr.columns if Xtr[c].dtype.kind == "f"]
+    Xtr, Xva = Xtr[numeric].astype(np.float32), Xva[numeric].astype(np.float32)
+    assert _dmatrix(xgb, Xva).num_col() == len(numeric)
+    params = family.default_configs("multiclass", len(ytr), len(numeric))[0]
+    ctx = FitContext("multiclass", int(ytr.max()) + 1, 1, 0, time.monotonic() + 60)
+    model = family.fit(Xtr, ytr, params, ctx, Xva, yva)
+    ours = family.predict(model, Xva, "multiclass")
+    frame = model.predict(xgb.DMatrix(Xva, enable_categorical=True),
+                          iteration_range=(0, int(model.attr("best_iteration")) + 1))
+    np.testing.assert_array_equal(ours, as_probabilities(frame, ctx.n_classes))
+    reference = xgb.train({**params, "objective": "multi:softprob", "num_class": ctx.n_classes,
+                           "tree_method": "hist", "nthread": 1, "seed": 0},
+                          xgb.DMatrix(Xtr, label=ytr), num_boost_round=20)
+    fast = _dmatrix(xgb, Xtr, label=ytr)
+    again = xgb.train({**params, "objective": "multi:softprob", "num_class": ctx.n_classes,
+                       "tree_method": "hist", "nthread": 1, "seed": 0}, fast, num_boost_round=20)
+    np.testing.assert_array_equal(reference.predict(xgb.DMatrix(Xva)), again.predict(xgb.DMatrix(Xva)))
+    with_category = Xva.assign(c=pd.Categorical(["a", "b"] * (len(Xva) // 2) + ["a"] * (len(Xva) % 2)))
+    assert _dmatrix(xgb, with_category).feature_types[-1] == "c"

@@ -24,6 +24,15 @@ def boolean_to_float(col: pd.Series | np.ndarray) -> np.ndarray:
     return np.array([np.nan if v is None else float(v in _TRUE) for v in lowered], dtype=float)
 
 
+def _plain_number(dtype) -> bool:
+    """Integer, float or boolean (numpy or nullable): read in one block by ``to_numpy``, with
+    the values :func:`as_float` and :func:`boolean_to_float` give for such a column."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind in "iufb"
+    return (pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype))
+
+
 class NumericBlock(TransformerMixin, BaseEstimator):
     """Numbers: optional median imputation, missing indicators and scaling.
 
@@ -39,10 +48,32 @@ class NumericBlock(TransformerMixin, BaseEstimator):
         self.boolean = boolean
 
     def _matrix(self, X: pd.DataFrame) -> np.ndarray:
-        cols = [boolean_to_float(X[c]) if c in self.boolean else as_float(X[c]) for c in X.columns]
-        m = np.column_stack(cols) if cols else np.empty((len(X), 0))
+        m = self._read(X, list(X.columns))
         m[~np.isfinite(m)] = np.nan
         return m
+
+    def _read(self, X, names: list[str]) -> np.ndarray:
+        """``names`` as a float matrix (NaN for missing, booleans as 1/0). A frame's columns
+        of plain number dtypes are read as one block: reading 800 columns one by one costs
+        ~0.1 s a call, which made wide tables slow to score."""
+        n = len(X)
+        if not names:
+            return np.empty((n, 0))
+        plain = []
+        if isinstance(X, pd.DataFrame):
+            dtypes = dict(zip(X.columns, X.dtypes))
+            plain = [i for i, c in enumerate(names) if _plain_number(dtypes[c])]
+        if len(plain) < 2:
+            return np.column_stack([self._column(X, c) for c in names])
+        m = np.empty((n, len(names)))
+        m[:, plain] = X[[names[i] for i in plain]].to_numpy(dtype="float64", na_value=np.nan)
+        rest = np.setdiff1d(np.arange(len(names)), plain)
+        for i in rest:
+            m[:, i] = self._column(X, names[i])
+        return m
+
+    def _column(self, X, name: str) -> np.ndarray:
+        return boolean_to_float(X[name]) if name in self.boolean else as_float(X[name])
 
     def fit(self, X: pd.DataFrame, y=None):
         m = self._matrix(X)
@@ -69,8 +100,7 @@ class NumericBlock(TransformerMixin, BaseEstimator):
     def transform_columns(self, X: pd.DataFrame, names: list[str], extra=None) -> np.ndarray:
         """``transform`` of ``X[names]`` with the ``extra`` matrix's columns appended, without
         building that frame (selecting columns costs ~0.1 ms a call in pandas)."""
-        cols = [boolean_to_float(X[c]) if c in self.boolean else as_float(X[c]) for c in names]
-        m = np.column_stack(cols) if cols else np.empty((len(X), 0))
+        m = self._read(X, names)
         if extra is not None:
             m = np.hstack([m, extra])
         m[~np.isfinite(m)] = np.nan
