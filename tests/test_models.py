@@ -111,3 +111,37 @@ def test_xgboost_reads_a_frame_without_categories_as_one_matrix_with_the_same_re
     np.testing.assert_array_equal(reference.predict(xgb.DMatrix(Xva)), again.predict(xgb.DMatrix(Xva)))
     with_category = Xva.assign(c=pd.Categorical(["a", "b"] * (len(Xva) // 2) + ["a"] * (len(Xva) % 2)))
     assert _dmatrix(xgb, with_category).feature_types[-1] == "c"
+
+
+def test_mlp_builds_each_fold_network_once_and_forgets_it_with_the_model():
+    """Scoring reuses a loaded model's network (same outputs); dropping the model frees it."""
+    import gc
+    import pickle
+    import time
+
+    pytest.importorskip("torch")
+    from mlexpert.models import mlp
+    from mlexpert.models._base import FitContext
+    from mlexpert.testing import toy_problem
+
+    family = get_family("mlp")
+    Xtr, ytr, Xva, yva = toy_problem("binary", family.profile)
+    params = {**family.default_configs("binary", len(ytr), 10)[0], "width": 32}
+    model = family.fit(Xtr, ytr, params, FitContext("binary", 2, 1, 0, time.monotonic() + 60), Xva, yva)
+    copy = pickle.loads(pickle.dumps(model))  # as loaded from disk: new arrays, new entry
+    first = family.predict(model, Xva, "binary")
+    torch = __import__("torch")
+    with torch.device("meta"):  # built from scratch, weights assigned: the same outputs
+        fresh = mlp._network(torch, model["arch"])
+    fresh.load_state_dict({k: torch.from_numpy(v) for k, v in model["state"].items()}, assign=True)
+    np.testing.assert_array_equal(mlp._forward(torch, fresh, mlp._tensors(torch, Xva)),
+                                  mlp._forward(torch, mlp._loaded_network(torch, model),
+                                               mlp._tensors(torch, Xva)))
+    before = len(mlp._NETWORKS)
+    np.testing.assert_array_equal(family.predict(model, Xva, "binary"), first)
+    np.testing.assert_array_equal(family.predict(copy, Xva, "binary"), first)
+    assert len(mlp._NETWORKS) == before + 1
+    assert mlp._loaded_network(torch, model) is mlp._loaded_network(torch, model)
+    del model, copy, fresh
+    gc.collect()
+    assert len(mlp._NETWORKS) == before - 1
