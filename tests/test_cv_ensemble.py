@@ -52,3 +52,35 @@ def test_greedy_selection_prefers_complementary_models():
     assert weights[0] > 0.3 and weights[1] > 0.3
     assert loss < min(metric.loss(y, a), metric.loss(y, b)) - 0.1
     assert weights.sum() == pytest.approx(1.0)
+
+
+def test_pruning_drops_slow_members_that_buy_less_than_the_tolerance():
+    """A slow near-copy of the best model goes; a member that helps stays; the drops cost
+    at most the tolerance of the selected ensemble's loss together."""
+    from mlexpert.ensemble.selection import blend_oof, prune_members
+    from mlexpert.search.trial import TrialResult
+
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=2000)
+    metric = get_metric("rmse", "regression")
+    noise_a, noise_b = rng.normal(scale=0.5, size=2000), rng.normal(scale=0.5, size=2000)
+    specs = [("best", y + noise_a, 1000.0), ("helper", y + noise_b, 1000.0),
+             ("slow_copy", y + noise_a + rng.normal(scale=0.01, size=2000), 10.0),
+             ("unknown_speed", y + noise_b + rng.normal(scale=0.01, size=2000), float("nan"))]
+    kept = []
+    for i, ((name, oof, speed), weight) in enumerate(zip(specs, [0.48, 0.48, 0.02, 0.02])):
+        r = TrialResult(i + 1, name, {}, "default")
+        r.oof, r.predict_rows_per_s = oof, speed
+        kept.append((r, weight))
+    mask = np.arange(2000)
+    full = metric.loss(y, blend_oof(kept, {r.name: w for r, w in kept}, mask))
+    left, pruned = prune_members(kept, y, mask, metric, tolerance=0.001)
+    names = {r.name for r, _ in left}
+    assert "slow_copy#3" in pruned and "slow_copy#3" not in names  # slowest: tried first, dropped
+    assert names == {"best#1", "helper#2"}  # averaging two independent errors helps a lot
+    assert sum(w for _, w in left) == pytest.approx(1.0)
+    after = metric.loss(y, blend_oof(left, {r.name: w for r, w in left}, mask))
+    assert after - full <= 0.001 * full + 1e-12
+    assert all(v <= 0.001 for v in pruned.values())
+    same, none = prune_members(kept, y, mask, metric, tolerance=float("-inf"))
+    assert none == {} and len(same) == 4

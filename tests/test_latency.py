@@ -1,6 +1,7 @@
 """Single-row latency: measured for every model, and capped with --max-latency-ms."""
 
 import json
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -44,8 +45,9 @@ def churn_fit():
     import pandas as pd
 
     df = pd.read_csv(EXAMPLE)
-    return df, mlexpert.fit(df, target="churned", time_limit=60, max_trials=6, n_jobs=1, seed=0,
-                            families=("lightgbm", "linear", "knn", "extra_trees"))
+    with mock.patch("mlexpert.ensemble.selection.PRUNE_TOLERANCE", float("-inf")):  # >1 member
+        return df, mlexpert.fit(df, target="churned", time_limit=60, max_trials=6, n_jobs=1,
+                                seed=0, families=("lightgbm", "linear", "knn", "extra_trees"))
 
 
 def test_every_fit_reports_latency_and_member_sizes(churn_fit):

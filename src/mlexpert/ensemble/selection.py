@@ -3,6 +3,7 @@ single-row latency cap."""
 
 from __future__ import annotations
 
+import math
 import time
 
 from ..evaluation.leaderboard import combined_rows_per_s
@@ -38,16 +39,55 @@ def select_ensemble(results: list, ws: Workspace, metric: Metric, seed: int, dea
     weights_arr, _ = greedy_selection([r.oof[mask] for r in candidates], ws.y[mask], metric,
                                       seed=seed, deadline=deadline, allowed=allowed)
     kept = [(r, float(w)) for r, w in zip(candidates, weights_arr) if w > 0]
+    kept, pruned = prune_members(kept, ws.y[mask], mask, metric)
     blended = blend_oof(kept, {r.name: w for r, w in kept}, mask)
     loss = metric.loss(ws.y[mask], blended)
     if loss > candidates[0].loss:  # subsampled selection can be worse on all rows
         kept, loss = [(candidates[0], 1.0)], candidates[0].loss
     ensemble = {"score": -loss if metric.greater_is_better else loss, "loss": loss,
                 "weights": {r.name: w for r, w in kept}, "fit_time": round(time.monotonic() - t0, 3),
-                "rows_per_s": combined_rows_per_s([r.predict_rows_per_s for r, _ in kept])}
+                "rows_per_s": combined_rows_per_s([r.predict_rows_per_s for r, _ in kept]),
+                "pruned": pruned}
     if latency is not None:
         ensemble["latency_estimate_ms"] = round(latency.estimate(r.name for r, _ in kept), 3)
     return kept, ensemble, notices
+
+
+PRUNE_TOLERANCE = 0.001  # relative loss a member must buy to stay (the benchmark's tie)
+
+
+def prune_members(kept: list, y, mask, metric: Metric,
+                  tolerance: float | None = None) -> tuple[list, dict[str, float]]:
+    """Drop members whose out-of-fold contribution is below ``tolerance``, slowest first.
+
+    Every member multiplies prediction time (by five when it keeps its fold models), and
+    greedy selection adds members for gains far below the noise of a validation score.
+    A member goes when the ensemble without it (weights renormalised) loses at most
+    ``tolerance`` of the selected ensemble's loss; drops are measured against that
+    original loss, so together they cost at most ``tolerance`` (default
+    :data:`PRUNE_TOLERANCE`; ``-inf`` keeps every member). Returns the kept pairs and the
+    relative loss change of each dropped member.
+    """
+    tolerance = PRUNE_TOLERANCE if tolerance is None else tolerance
+    full = metric.loss(y, blend_oof(kept, {r.name: w for r, w in kept}, mask))
+    allowance = tolerance * max(abs(full), 1e-12)
+    pruned: dict[str, float] = {}
+    for r, _ in sorted(kept, key=_speed):  # slowest first
+        if len(kept) == 1:
+            break
+        rest = [(m, w) for m, w in kept if m is not r]
+        total = sum(w for _, w in rest)
+        rest = [(m, w / total) for m, w in rest]
+        loss = metric.loss(y, blend_oof(rest, {m.name: w for m, w in rest}, mask))
+        if loss - full <= allowance:
+            kept = rest
+            pruned[r.name] = round((loss - full) / max(abs(full), 1e-12), 6)
+    return kept, pruned
+
+
+def _speed(pair) -> float:
+    rows_per_s = pair[0].predict_rows_per_s
+    return rows_per_s if math.isfinite(rows_per_s) else math.inf
 
 
 def blend_oof(kept: list, weights: dict[str, float], mask):
