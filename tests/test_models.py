@@ -87,14 +87,14 @@ def test_xgboost_reads_a_frame_without_categories_as_one_matrix_with_the_same_re
     xgb = pytest.importorskip("xgboost")
     from mlexpert.models._base import FitContext
     from mlexpert.models._base import as_probabilities
-    from mlexpert.models.xgboost import _dmatrix
+    from mlexpert.models.xgboost import dmatrix
     from mlexpert.testing import toy_problem
 
     family = get_family("xgboost")
     Xtr, ytr, Xva, yva = toy_problem("multiclass", family.profile)
     numeric = [c for c in Xtr.columns if Xtr[c].dtype.kind == "f"]
     Xtr, Xva = Xtr[numeric].astype(np.float32), Xva[numeric].astype(np.float32)
-    assert _dmatrix(xgb, Xva).num_col() == len(numeric)
+    assert dmatrix(xgb, Xva).num_col() == len(numeric)
     params = family.default_configs("multiclass", len(ytr), len(numeric))[0]
     ctx = FitContext("multiclass", int(ytr.max()) + 1, 1, 0, time.monotonic() + 60)
     model = family.fit(Xtr, ytr, params, ctx, Xva, yva)
@@ -105,12 +105,12 @@ def test_xgboost_reads_a_frame_without_categories_as_one_matrix_with_the_same_re
     reference = xgb.train({**params, "objective": "multi:softprob", "num_class": ctx.n_classes,
                            "tree_method": "hist", "nthread": 1, "seed": 0},
                           xgb.DMatrix(Xtr, label=ytr), num_boost_round=20)
-    fast = _dmatrix(xgb, Xtr, label=ytr)
+    fast = dmatrix(xgb, Xtr, label=ytr)
     again = xgb.train({**params, "objective": "multi:softprob", "num_class": ctx.n_classes,
                        "tree_method": "hist", "nthread": 1, "seed": 0}, fast, num_boost_round=20)
     np.testing.assert_array_equal(reference.predict(xgb.DMatrix(Xva)), again.predict(xgb.DMatrix(Xva)))
     with_category = Xva.assign(c=pd.Categorical(["a", "b"] * (len(Xva) // 2) + ["a"] * (len(Xva) % 2)))
-    assert _dmatrix(xgb, with_category).feature_types[-1] == "c"
+    assert dmatrix(xgb, with_category).feature_types[-1] == "c"
 
 
 def test_mlp_builds_each_fold_network_once_and_forgets_it_with_the_model():

@@ -257,11 +257,13 @@ def _margin(family: str, model, X, task) -> np.ndarray:
 
 
 def _xgboost_input(model, X):
-    """A DMatrix and the iteration range ``XGBoostFamily.predict`` uses."""
+    """The DMatrix and the iteration range ``XGBoostFamily.predict`` uses."""
+    from ..models.xgboost import dmatrix
+
     xgb = import_optional("xgboost", caller="tree SHAP")
     best = model.attr("best_iteration")
     iteration_range = (0, int(best) + 1) if best is not None else (0, 0)
-    return xgb.DMatrix(X, enable_categorical=True), iteration_range
+    return dmatrix(xgb, X), iteration_range
 
 
 @contextmanager
