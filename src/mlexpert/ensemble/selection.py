@@ -43,7 +43,7 @@ def select_ensemble(results: list, ws: Workspace, metric: Metric, seed: int, dea
     blended = blend_oof(kept, {r.name: w for r, w in kept}, mask)
     loss = metric.loss(ws.y[mask], blended)
     if loss > candidates[0].loss:  # subsampled selection can be worse on all rows
-        kept, loss = [(candidates[0], 1.0)], candidates[0].loss
+        kept, loss, pruned = [(candidates[0], 1.0)], candidates[0].loss, {}
     ensemble = {"score": -loss if metric.greater_is_better else loss, "loss": loss,
                 "weights": {r.name: w for r, w in kept}, "fit_time": round(time.monotonic() - t0, 3),
                 "rows_per_s": combined_rows_per_s([r.predict_rows_per_s for r, _ in kept]),
