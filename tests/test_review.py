@@ -4,6 +4,7 @@ diagnosis and fairness, on data where the answer is known."""
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -112,17 +113,32 @@ def test_permutation_importance_respects_the_deadline():
     metric = get_metric("rmse", "regression")
     X, y = df[["signal", "weak", "noise1"]], df["signal"].to_numpy() * 2
     found = permutation_importance(lambda frame: frame["signal"].to_numpy() * 2, X, y, metric,
-                                   deadline=0.0)  # past: one batch (here every column) still runs
-    assert [f["feature"] for f in found["features"]][0] == "signal" and found["not_computed"] == []
-    big = _planted(12_000)  # one column per batch: the deadline stops after the first
-    found = permutation_importance(lambda frame: frame["signal"].to_numpy() * 2,
-                                   big[["signal", "weak", "noise1"]], big["signal"].to_numpy() * 2,
-                                   metric, deadline=0.0)
+                                   deadline=0.0)  # past: only the leading column still runs
     assert [f["feature"] for f in found["features"]] == ["signal"]
     assert found["not_computed"] == ["weak", "noise1"]
     found = permutation_importance(lambda frame: frame["signal"].to_numpy() * 2, X, y, metric)
     assert [f["feature"] for f in found["features"]][0] == "signal"
     assert found["features"][1]["mean"] == 0.0
+    assert found["not_computed"] == []
+
+
+def test_permutation_batches_are_sized_by_the_measured_prediction_speed():
+    """A slow model (1 ms a row: 0.1 s per permuted copy of 100 rows) with 0.45 s to go:
+    the baseline (0.1 s) and the leading column's three copies (0.3 s) fit, the next column
+    would not, so it stops near the deadline instead of scoring all 9 copies (~1 s)."""
+    df = _planted(100)
+    metric = get_metric("rmse", "regression")
+
+    def slow(frame):
+        time.sleep(1e-3 * len(frame))
+        return frame["signal"].to_numpy() * 2
+
+    start = time.monotonic()
+    found = permutation_importance(slow, df[["signal", "weak", "noise1"]],
+                                   df["signal"].to_numpy() * 2, metric, deadline=start + 0.45)
+    assert time.monotonic() - start < 0.7
+    assert [f["feature"] for f in found["features"]] == ["signal"]
+    assert found["not_computed"] == ["weak", "noise1"]
 
 
 def test_undefined_metric_on_the_held_out_rows_is_reported_not_raised():

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .diagnosis.curve import subsample
 from .diagnosis.fitted import diagnose_fit
-from .explain.partial_dependence import partial_dependence
+from .explain.partial_dependence import GRID, partial_dependence
 from .explain.permutation import permutation_importance
 from .models.registry import get_family
 from .predictor import FittedPipeline, Member
@@ -20,6 +20,11 @@ SHAP_ROWS = 500
 PERMUTATION_ROWS = 2_000
 PD_ROWS = 300
 PD_FEATURES = 4
+# the least each step always does, however late or slow (rows), so the report shows the
+# leading features; above it, rows are sized by the measured prediction speed
+MIN_SHAP_ROWS, MIN_PERMUTATION_ROWS, MIN_PD_ROWS = 100, 200, 50
+SHAP_COST = 15.0  # TreeSHAP's cost per row over a prediction's (LightGBM, measured: ~14x)
+PROBE_ROWS = 256
 DIAGNOSIS_SHARE = 0.5  # of the review's time; importance gets most of the rest
 PERMUTATION_END = 0.85
 SHAP_SHARE = 0.5
@@ -45,18 +50,36 @@ def review_fit(pipeline: FittedPipeline, kept: list, results: list, ws, metric, 
     out = {"diagnosis": diagnose_fit(results, ws, metric, deadline=start + DIAGNOSIS_SHARE * span,
                                      n_threads=n_threads, seed=seed)}
     rng = np.random.default_rng(seed)
+    row_seconds = _row_seconds(pipeline, ws.X, rng)
     now = time.monotonic()  # SHAP gets half the time to the permutation's deadline, at most
     shap_until = now + SHAP_SHARE * max(start + PERMUTATION_END * span - now, 0.0)
-    shap = (_shap(pipeline, _sample(ws.X, SHAP_ROWS, rng), deadline=shap_until)
-            if now < deadline else None)
+    rows = _rows_by(shap_until, SHAP_COST * row_seconds, MIN_SHAP_ROWS, SHAP_ROWS)
+    shap = _shap(pipeline, _sample(ws.X, rows, rng), deadline=shap_until) if now < deadline else None
     order = [f["feature"] for f in shap["features"]] if shap else []
     order += [c for c in pipeline.schema.features if c not in order]
-    permutation = _permutation(kept, ws, pipeline, metric, order, rng,
+    permutation = _permutation(kept, ws, pipeline, metric, order, rng, row_seconds=row_seconds,
                                deadline=start + PERMUTATION_END * span, seed=seed)
     ranked = [f["feature"] for f in permutation.get("features", [])] or order
+    rows = _rows_by(deadline, GRID * row_seconds, MIN_PD_ROWS, PD_ROWS)
     out["importance"] = {"permutation": permutation, "shap": shap,
-                         "partial_dependence": _partial_dependence(pipeline, ws, ranked, rng, deadline)}
+                         "partial_dependence": _partial_dependence(pipeline, ws, ranked, rng,
+                                                                   deadline, rows=rows)}
     return out
+
+
+def _row_seconds(pipeline: FittedPipeline, X: pd.DataFrame, rng) -> float:
+    """Seconds per row of the pipeline's prediction, timed on a small sample (per-call
+    overhead included, so an over- rather than underestimate)."""
+    probe = _sample(X, PROBE_ROWS, rng)
+    started = time.monotonic()
+    pipeline.predict_output(probe)
+    return (time.monotonic() - started) / max(len(probe), 1)
+
+
+def _rows_by(deadline: float, seconds_per_row: float, least: int, most: int) -> int:
+    """Rows a step can afford before ``deadline`` at ``seconds_per_row``, in [least, most]."""
+    affordable = (deadline - time.monotonic()) / max(seconds_per_row, 1e-9)
+    return int(min(max(affordable, least), most))
 
 
 def fold_pipeline(pipeline: FittedPipeline, kept: list, ws, fold: int = 0) -> FittedPipeline | None:
@@ -75,14 +98,16 @@ def fold_pipeline(pipeline: FittedPipeline, kept: list, ws, fold: int = 0) -> Fi
                           {p: [ws.fold(p, fold).preprocessor] for p in profiles}, members)
 
 
-def _permutation(kept, ws, pipeline, metric, order, rng, *, deadline, seed) -> dict:
+def _permutation(kept, ws, pipeline, metric, order, rng, *, row_seconds, deadline, seed) -> dict:
     held_out = fold_pipeline(pipeline, kept, ws)
     if held_out is None:
         return {"features": [], "not_computed": order,
                 "note": "The fold models were not kept, so no held-out rows could be used."}
-    valid = ws.folds.splits[0][1]
-    rows = valid[subsample(ws.y[valid], PERMUTATION_ROWS, ws.n_classes, rng)]  # every class kept
     n_repeats = 3 if len(order) <= 50 else 1
+    # the unshuffled rows and the leading column's copies are scored whatever the clock says
+    size = _rows_by(deadline, (1 + n_repeats) * row_seconds, MIN_PERMUTATION_ROWS, PERMUTATION_ROWS)
+    valid = ws.folds.splits[0][1]
+    rows = valid[subsample(ws.y[valid], size, ws.n_classes, rng)]  # every class kept
     found = permutation_importance(held_out.predict_output, ws.X.iloc[rows], ws.y[rows], metric,
                                    columns=order, n_repeats=n_repeats, seed=seed, deadline=deadline)
     if not np.isfinite(found["baseline"]):
@@ -103,10 +128,12 @@ def _shap(pipeline, X: pd.DataFrame, deadline: float | None = None) -> dict | No
             "features": result.global_importance()}
 
 
-def _partial_dependence(pipeline, ws, ranked: list[str], rng, deadline: float) -> list[dict]:
-    """Curves for the top-ranked features; the first always runs (at most PD_ROWS rows times
-    16 grid values), so a review that starts late still shows the leading feature."""
-    X = _sample(ws.X, PD_ROWS, rng)
+def _partial_dependence(pipeline, ws, ranked: list[str], rng, deadline: float, *,
+                        rows: int = PD_ROWS) -> list[dict]:
+    """Curves for the top-ranked features on ``rows`` sampled rows; the first always runs
+    (``rows`` times up to GRID values), so a review that starts late still shows the
+    leading feature."""
+    X = _sample(ws.X, rows, rng)
     curves = []
     for name in ranked:
         if len(curves) >= PD_FEATURES or (curves and time.monotonic() > deadline):

@@ -20,24 +20,32 @@ def permutation_importance(predict_output: Callable[[pd.DataFrame], np.ndarray],
 
     ``columns`` are done in the order given (most likely important first), so a
     ``deadline`` leaves the least interesting ones out: they are listed under
-    ``not_computed``. The first batch (the first column's repeats, or more up to
-    ``BATCH_ROWS`` rows) always runs, so a late start still ranks the leading columns. ``metric`` is a :class:`~mlexpert.evaluation.metrics.Metric`.
+    ``not_computed``. Batches (up to ``BATCH_ROWS`` rows, whole columns) are sized by the
+    prediction speed measured on the unshuffled rows to end by the deadline, so a slow model
+    scores fewer columns rather than overrunning; the first column's repeats always run, so
+    a late start still ranks the leading column. ``metric`` is a
+    :class:`~mlexpert.evaluation.metrics.Metric`.
     """
     columns = list(columns if columns is not None else X.columns)
     X = X.reset_index(drop=True)
     rng = np.random.default_rng(seed)
     sign = 1.0 if metric.greater_is_better else -1.0
+    started = time.monotonic()
     base = _score(metric, y, predict_output(X))
+    row_seconds = (time.monotonic() - started) / max(len(X), 1)  # measured prediction cost
     if not np.isfinite(base):
         return {"metric": metric.name, "baseline": float("nan"), "n_repeats": n_repeats,
                 "n_rows": int(len(X)), "features": [], "not_computed": columns}
     per_batch = max(n_repeats, BATCH_ROWS // max(len(X), 1))  # a batch completes a column
     drops: dict[str, list[float]] = {}
     jobs = [(c, r) for c in columns for r in range(n_repeats)]
-    for start in range(0, len(jobs), per_batch):
-        if start and deadline is not None and time.monotonic() > deadline:
+    start = 0
+    while start < len(jobs):
+        size = _fitting(per_batch, n_repeats, len(X) * row_seconds, deadline)
+        if not size and start:
             break
-        batch = jobs[start:start + per_batch]
+        batch = jobs[start:start + max(size, n_repeats)]  # the leading column always runs
+        start += len(batch)
         frames = []
         for column, _ in batch:
             shuffled = X.copy()
@@ -53,6 +61,15 @@ def permutation_importance(predict_output: Callable[[pd.DataFrame], np.ndarray],
     return {"metric": metric.name, "baseline": _r(base), "n_repeats": n_repeats,
             "n_rows": int(len(X)), "features": features,
             "not_computed": [c for c in columns if c not in done]}
+
+
+def _fitting(per_batch: int, n_repeats: int, copy_seconds: float, deadline: float | None) -> int:
+    """How many permuted copies the next batch can score before ``deadline`` (whole columns
+    only; 0 when not even one column would finish in time)."""
+    if deadline is None:
+        return per_batch
+    fits = int((deadline - time.monotonic()) / max(copy_seconds, 1e-9))
+    return max(0, min(per_batch, fits - fits % n_repeats))
 
 
 def _score(metric, y, output) -> float:
