@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import replace
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -90,7 +91,11 @@ def binary(churn):
     fits = {f: _fit(train, "churned", f) for f in ("xgboost", "random_forest", "knn")}
     fits["lightgbm"] = _fit(train, "churned", "lightgbm", optimize_threshold="f1")
     fits["linear"] = _fit(train, "churned", "linear", refit=True)  # one model on all rows
-    fits["mlp"] = _with_mlp(fits["linear"], train, periodic=True, batchnorm=False)
+    from mlexpert.models import mlp
+
+    with patch.object(mlp, "PERIODIC_WIDTH", 40):  # as on a wide table: embeddings below 16
+        fits["mlp"] = _with_mlp(fits["linear"], train, periodic=True, batchnorm=False)
+    assert fits["mlp"].pipeline.members[0].models[0]["arch"]["periodic_dim"] < mlp.PERIODIC_DIM
     return fits
 
 

@@ -145,3 +145,34 @@ def test_mlp_builds_each_fold_network_once_and_forgets_it_with_the_model():
     del model, copy, fresh
     gc.collect()
     assert len(mlp._NETWORKS) == before - 1
+
+
+def test_mlp_embeds_wide_tables_more_narrowly_and_loads_older_models():
+    """Periodic embeddings shrink on wide tables (the first layer's input stays near
+    PERIODIC_WIDTH); a model saved before the size was recorded loads at the old size."""
+    import pickle
+    import time
+
+    pytest.importorskip("torch")
+    from mlexpert.models import mlp
+    from mlexpert.models._base import FitContext
+
+    assert mlp.periodic_dim(10) == mlp.PERIODIC_DIM and mlp.periodic_dim(856) == 4
+    assert mlp.periodic_dim(100_000) == mlp.MIN_PERIODIC_DIM
+    rng = np.random.default_rng(0)
+    n, d = 200, 600
+    X = {"num": rng.normal(size=(n, d)).astype(np.float32), "cat": np.zeros((n, 0), np.int64),
+         "cardinalities": []}
+    y = (X["num"][:, 0] > 0).astype(int)
+    family = get_family("mlp")
+    params = {"width": 32, "depth": 2, "dropout": 0.0, "lr": 1e-3, "periodic": True, "epochs": 2}
+    model = family.fit(X, y, params, FitContext("binary", 2, 1, 0, time.monotonic() + 60))
+    assert model["arch"]["periodic_dim"] == 4096 // 600 == 6
+    assert model["state"]["periodic.weight"].shape == (600, 32, 6)
+    assert family.predict(model, X, "binary").shape == (n, 2)
+    narrow = {"num": X["num"][:, :5], "cat": X["cat"], "cardinalities": []}
+    model = family.fit(narrow, y, params, FitContext("binary", 2, 1, 0, time.monotonic() + 60))
+    before = family.predict(model, narrow, "binary")
+    older = pickle.loads(pickle.dumps(model))  # new arrays: its network is built afresh
+    del older["arch"]["periodic_dim"]  # as saved by an earlier release
+    np.testing.assert_array_equal(family.predict(older, narrow, "binary"), before)

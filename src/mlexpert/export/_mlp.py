@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 
-from ..models.mlp import PERIODIC_DIM
 from ._outputs import as_probabilities, softmax
 
 
@@ -57,7 +56,9 @@ def _periodic(g, num: str, state: dict, d: int) -> str:
     z = g.op("Mul", g.const(freq[None, :, :]),
              g.op("Unsqueeze", num, g.const(np.array([2], dtype=np.int64))))
     z = g.concat([g.op("Cos", z), g.op("Sin", z)], axis=2)
-    mixed = g.op("Einsum", z, g.const(np.asarray(state["periodic.weight"], np.float32)),
+    weight = np.asarray(state["periodic.weight"], np.float32)  # (d, 2k, dim)
+    dim = weight.shape[2]
+    mixed = g.op("Einsum", z, g.const(weight),
                  equation="ndk,dke->nde")
     out = g.op("Relu", g.op("Add", mixed, g.const(np.asarray(state["periodic.bias"], np.float32)[None])))
-    return g.op("Reshape", out, g.const(np.array([0, d * PERIODIC_DIM], dtype=np.int64)))
+    return g.op("Reshape", out, g.const(np.array([0, d * dim], dtype=np.int64)))
