@@ -211,6 +211,41 @@ def test_a_champion_promoted_during_the_fit_is_not_replaced(registry, by_year, c
     assert registry.get("bikes", 3).stage == "candidate"
 
 
+def test_a_champion_promoted_between_the_check_and_the_promotion_is_not_replaced(
+        registry, by_year, champion_2011, monkeypatch):
+    """The last window: another process promotes right after retrain saw the old champion.
+    The promotion is conditional (same transaction), so the hotfix stays champion."""
+    from mlexpert.retrain import decide
+
+    decided = decide._outcome
+
+    def outcome_then_hotfix(*args, **kwargs):  # right after retrain compared the champions
+        answer = decided(*args, **kwargs)
+        if answer[0] == "promoted":
+            Registry(registry.root).register(champion_2011, "bikes", stage="champion", note="hotfix")
+        return answer
+
+    monkeypatch.setattr(decide, "_outcome", outcome_then_hotfix)
+    decision = retrain(registry, "bikes", by_year[1].iloc[::4], n_jobs=1)
+    assert decision["outcome"] == "champion_changed" and not decision["promoted"], decision
+    assert "(now version 3, compared with 1)" in decision["reason"]
+    assert registry.get("bikes", 3).stage == "champion"  # the hotfix
+    assert registry.get("bikes", 2).stage == "candidate"  # the challenger
+    assert registry.events("bikes")[0]["action"] == "retrain"
+    assert not any(e["action"] == "promote" and e.get("version") == 2 for e in registry.events("bikes"))
+
+
+def test_conditional_promotion(registry, champion_2011):
+    from mlexpert.exceptions import ChampionChangedError
+
+    registry.register(champion_2011, "bikes", note="second")
+    with pytest.raises(ChampionChangedError, match="champion is now version 1, not None") as info:
+        registry.promote("bikes", 2, if_champion=None)
+    assert info.value.current == 1 and registry.champion("bikes").version == 1
+    assert registry.promote("bikes", 2, if_champion=1).stage == "champion"
+    assert registry.get("bikes", 1).stage == "archived"
+
+
 def test_cli_no_promote_writes_the_decision(tmp_path, registry, by_year):
     fresh = tmp_path / "fresh.parquet"
     more = tmp_path / "more.csv"

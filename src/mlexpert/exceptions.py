@@ -59,6 +59,14 @@ class StoreError(MLExpertError):
     exit_code = 9
 
 
+class ChampionChangedError(StoreError):
+    """A conditional promotion found another champion than the one it was decided against."""
+
+    def __init__(self, message: str, current: int | None):
+        super().__init__(message)
+        self.current = current
+
+
 class MLExpertWarning(UserWarning):
     """Base class of mlexpert warnings."""
 

@@ -19,7 +19,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 
 from ..artifacts.bundle import read_manifest
-from ..exceptions import InvalidParameterError
+from ..exceptions import ChampionChangedError, InvalidParameterError
 from ..store import model_versions as mv
 from ..store import open_store
 from ..store import store_url as resolve_store_url
@@ -31,6 +31,7 @@ from .versions import (VersionInfo, check_name, check_stage, check_version, defa
 # test hook: seconds to wait between moving a new version into place and committing it, so
 # that a test can kill the process inside that window (see tests/test_registry.py)
 PAUSE_ENV = "MLEXPERT_REGISTRY_PAUSE_S"
+ANY = object()  # promote(if_champion=ANY): whatever the current champion
 
 
 class Registry:
@@ -148,14 +149,25 @@ class Registry:
         return self.get(name, version)
 
     def promote(self, name: str, version: int, *, evidence: dict | None = None,
-                by: str | None = None) -> VersionInfo:
-        """Make ``version`` the champion; the current champion is archived."""
+                by: str | None = None, if_champion: int | None | object = ANY) -> VersionInfo:
+        """Make ``version`` the champion; the current champion is archived.
+
+        ``if_champion``: promote only if the champion is still this version (None: still
+        none), checked inside the same exclusive transaction; otherwise nothing changes and
+        :class:`~mlexpert.exceptions.ChampionChangedError` says which version is champion.
+        A decision taken against one champion can then never archive another.
+        """
         version = check_version(version)
         read_manifest(self.get(name, version).path)  # never promote a damaged model
         with self.store.write(exclusive=True) as conn:
             row = ledger.require_row(conn, name, version)
+            previous = self._champion_version(conn, name)
+            if if_champion is not ANY and previous != if_champion:
+                raise ChampionChangedError(
+                    f"Model {name!r} was not promoted: its champion is now version {previous}, "
+                    f"not {if_champion} as expected. Compare against the new champion first.",
+                    previous)
             if row.stage != "champion":
-                previous = self._champion_version(conn, name)
                 if previous is not None:
                     ledger.set_stage(conn, name, previous, "archived", shadow=False)
                 ledger.set_stage(conn, name, version, "champion", shadow=False)

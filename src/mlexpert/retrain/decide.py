@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from ..evaluation.metrics import get_metric
-from ..exceptions import InvalidParameterError
+from ..exceptions import ChampionChangedError, InvalidParameterError
 from ..registry import Registry
 from ..registry.versions import default_actor, utc_now
 from .challenger import fit_challenger, fit_settings, paired_outputs
@@ -82,10 +82,15 @@ def retrain(registry: Registry | str | os.PathLike, name: str, data, *, eval_dat
                          alpha=alpha, min_improvement=min_improvement, by=by)
     outcome, reason = _outcome(wins, reason, promote=promote, compared=champion.version,
                                current=registry.champion(name))
-    promoted = outcome == "promoted"
-    decision.update(promoted=promoted, outcome=outcome, reason=reason)
-    if promoted:
-        registry.promote(name, challenger.version, evidence={"retrain": decision}, by=by)
+    decision.update(promoted=outcome == "promoted", outcome=outcome, reason=reason)
+    if outcome == "promoted":
+        try:  # conditional: a champion promoted since the check above is never archived
+            registry.promote(name, challenger.version, evidence={"retrain": decision}, by=by,
+                             if_champion=champion.version)
+        except ChampionChangedError as exc:
+            outcome, reason = _outcome(wins, reason, promote=promote, compared=champion.version,
+                                       current=exc.current)
+            decision.update(promoted=False, outcome=outcome, reason=reason)
     registry.record(name, "retrain", version=challenger.version, evidence=decision, by=by)
     return decision
 
@@ -106,13 +111,14 @@ def promotion_rule(test: dict, *, alpha: float, min_improvement: float) -> tuple
 
 def _outcome(wins: bool, reason: str, *, promote: bool, compared: int, current) -> tuple[str, str]:
     """promoted, champion_stays, challenger_better_not_promoted or champion_changed (another
-    version was promoted while the challenger was fitted: it beat a retired champion)."""
+    version was promoted while the challenger was fitted: it beat a retired champion).
+    ``current``: the champion now (a VersionInfo, its version number, or None)."""
     if not wins:
         return "champion_stays", reason
     if not promote:
         return "challenger_better_not_promoted", f"{reason}; not promoted (promote=False)"
-    if current is None or current.version != compared:
-        now = current.version if current is not None else None
+    now = getattr(current, "version", current)
+    if now != compared:
         return "champion_changed", (f"{reason}; not promoted: the champion changed during the "
                                     f"retrain (now version {now}, compared with {compared})")
     return "promoted", reason
