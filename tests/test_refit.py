@@ -98,20 +98,42 @@ def test_a_refit_that_cannot_finish_in_time_is_skipped(penguins):
 
 def test_the_first_trial_leaves_room_for_its_own_refit():
     from mlexpert.search.cv import make_folds
-    from mlexpert.search.refit import SAFETY, first_trial_share
+    from mlexpert.search.refit import SAFETY, THREAD_GAIN, first_trial_share
     from mlexpert.search.workspace import Workspace
 
     y = np.arange(1000) % 2
     ws = Workspace(None, y, "binary", 2, {"numeric": ["a", "b"]},
                    make_folds(y, classification=True, n_folds=5, seed=0, n_features=2))
-    # 5 folds on 2 threads run as 3 batches; the refit costs ~SAFETY * 1.25 batches
-    assert first_trial_share(ws, 2, 0.8) == pytest.approx(0.8 * 3 / (3 + SAFETY * 1.25))
+    # 5 folds on 2 threads run as 3 batches of 2 one-thread fits; the refit uses both
+    # threads: ~SAFETY * 1.25 / (1 + THREAD_GAIN) batches
+    assert first_trial_share(ws, 2, 0.8) == pytest.approx(0.8 * 3 / (3 + SAFETY * 1.25 / (1 + THREAD_GAIN)))
     assert first_trial_share(ws, 1, 0.8) == pytest.approx(0.8 * 5 / (5 + SAFETY * 1.25))
     # a holdout (one batch): the refit would need half the time, so none is planned
     holdout = make_folds(y, classification=True, n_folds=5, seed=0, n_features=2, holdout_rows=500)
     assert len(holdout) == 1
     ws = Workspace(None, y, "binary", 2, {"numeric": ["a", "b"]}, holdout)
     assert first_trial_share(ws, 2, 0.8) == 0.8
+
+
+def test_refit_estimates_count_the_threads_a_refit_gains():
+    """Fold batches of one-thread fits vs a refit on every thread: boosting and forests are
+    expected to gain from the second thread, linear models not; both pay a fixed overhead."""
+    from mlexpert.search.cv import make_folds
+    from mlexpert.search.refit import (ENCODE_SECONDS_PER_CELL, REFIT_OVERHEAD, SAFETY,
+                                       THREAD_GAIN)
+    from mlexpert.search.workspace import Workspace
+
+    y = np.arange(1000) % 2
+    ws = Workspace(None, y, "binary", 2, {"numeric": ["a", "b"]},
+                   make_folds(y, classification=True, n_folds=5, seed=0, n_features=2))
+    encode = ENCODE_SECONDS_PER_CELL * 1000 * 2
+    trial = {f: TrialResult(1, f, {}, "default", fold_seconds=4.0) for f in ("lightgbm", "linear")}
+    assert estimate_seconds(trial["lightgbm"], ws, 2) == pytest.approx(
+        SAFETY * (4.0 * 1.25 / (1 + THREAD_GAIN) + encode + REFIT_OVERHEAD))
+    assert estimate_seconds(trial["linear"], ws, 2) == pytest.approx(
+        SAFETY * (4.0 * 1.25 + encode + REFIT_OVERHEAD))
+    assert estimate_seconds(trial["lightgbm"], ws, 1) == estimate_seconds(trial["linear"], ws, 1)
+    assert reserve_seconds(trial["lightgbm"], ws, 60, 2) < reserve_seconds(trial["lightgbm"], ws, 60, 1)
 
 
 def test_networks_keep_their_fold_models(penguins):

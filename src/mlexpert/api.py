@@ -154,7 +154,8 @@ def fit(data=None, *, target: str, sql: str | None = None, db: str | None = None
         return review_seconds(best, budget) if config.review else 0.0
 
     def reserve(best):
-        return (reserve_seconds(best, ws, budget) if config.refit else 0.0) + reviewing(best)
+        return ((reserve_seconds(best, ws, budget, config.n_jobs) if config.refit else 0.0)
+                + reviewing(best))
 
     search = Search(ws, chosen[0], metric_, deadline=start + SEARCH_SHARE * budget,
                     n_threads=config.n_jobs, seed=config.seed, max_trials=config.max_trials,

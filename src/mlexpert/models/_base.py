@@ -55,6 +55,7 @@ class ModelFamily(ABC):
     extra: ClassVar[str | None] = None
     max_rows: ClassVar[int | None] = None  # skipped above this many training rows
     refit_final: ClassVar[bool] = True  # refit on all rows after the search (else keep the folds)
+    uses_threads: ClassVar[bool] = False  # one fit shares its work between threads
 
     @classmethod
     def missing_requirements(cls) -> list[str]:

@@ -23,6 +23,7 @@ class CatBoostFamily(ModelFamily):
     name = "CatBoost"
     priority = 15
     profile = "catboost"
+    uses_threads = True
     requires = ("catboost",)
 
     def default_configs(self, task, n_rows, n_features):

@@ -25,6 +25,7 @@ class _ForestFamily(ModelFamily):
     """Shared code of the bagged-tree families; subclasses pick the sklearn estimators."""
 
     profile = "ordinal"
+    uses_threads = True
     classifier: ClassVar[type]
     regressor: ClassVar[type]
 

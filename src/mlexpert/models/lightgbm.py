@@ -24,6 +24,7 @@ class LightGBMFamily(ModelFamily):
     name = "LightGBM"
     priority = 10
     profile = "native"
+    uses_threads = True
     requires = ("lightgbm",)
 
     def default_configs(self, task, n_rows, n_features):

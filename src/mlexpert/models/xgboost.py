@@ -23,6 +23,7 @@ class XGBoostFamily(ModelFamily):
     name = "XGBoost"
     priority = 30
     profile = "native"
+    uses_threads = True
     requires = ("xgboost",)
 
     def default_configs(self, task, n_rows, n_features):
