@@ -54,7 +54,8 @@ def review_fit(pipeline: FittedPipeline, kept: list, results: list, ws, metric, 
     now = time.monotonic()  # SHAP gets half the time to the permutation's deadline, at most
     shap_until = now + SHAP_SHARE * max(start + PERMUTATION_END * span - now, 0.0)
     rows = _rows_by(shap_until, SHAP_COST * row_seconds, MIN_SHAP_ROWS, SHAP_ROWS)
-    shap = _shap(pipeline, _sample(ws.X, rows, rng), deadline=shap_until) if now < deadline else None
+    shap = (_shap(pipeline, _sample(ws.X, rows, rng), deadline=shap_until)
+            if now < deadline else None)
     order = [f["feature"] for f in shap["features"]] if shap else []
     order += [c for c in pipeline.schema.features if c not in order]
     permutation = _permutation(kept, ws, pipeline, metric, order, rng, row_seconds=row_seconds,

@@ -96,7 +96,8 @@ def refit_members(results: list[TrialResult], ws: Workspace, *, n_threads: int, 
         if not family.refit_final:
             skipped[result.name] = f"{family.name} keeps its fold models"
             continue
-        if start + estimate_seconds(result, ws, n_threads) / SAFETY > deadline:  # expected, not padded
+        expected = estimate_seconds(result, ws, n_threads) / SAFETY  # not padded
+        if start + expected > deadline:
             skipped[result.name] = "not enough time left"
             continue
         try:
