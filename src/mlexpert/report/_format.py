@@ -7,6 +7,8 @@ import math
 LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "mae", "median_absolute_error",
                              "mape", "mse"})
 
+SPLIT_TITLES = {"cross_validation": "Cross-validation (out-of-fold predictions)",
+                "test": "Test set"}
 METRIC_LABELS = {
     "accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "f1": "F1 (positive class)",
     "f1_macro": "F1 (macro)", "precision_macro": "Precision (macro)",
@@ -109,3 +111,7 @@ def timestamp(text: str) -> str:
     if moment.tzinfo is not None:
         return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def unavailable(what: str) -> dict:
+    return {"available": False, "reason": f"{what} is not available for this model."}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ._format import LOWER_IS_BETTER, is_number, num
 from . import charts
-from .sections import SPLIT_TITLES
+from ._format import SPLIT_TITLES
 
 MAX_IMPORTANCE_BARS = 15
 MAX_PD_PANELS = 6
