@@ -59,3 +59,28 @@ def test_metric_errors():
         get_metric("auc_pr", "binary")
     with pytest.raises(InvalidParameterError, match="The metric 'rmse' does not apply to a binary task"):
         get_metric("rmse", "binary")
+
+
+@pytest.mark.parametrize("task,name,k", [("binary", "roc_auc", 2), ("binary", "log_loss", 2),
+                                         ("multiclass", "log_loss", 4), ("multiclass", "roc_auc", 3),
+                                         ("regression", "rmse", 0), ("regression", "mae", 0)])
+def test_fast_loss_equals_the_checked_loss(task, name, k):
+    """The numpy path used in ensemble selection gives scikit-learn's value, ties and
+    extreme probabilities included."""
+    from mlexpert.evaluation.metrics import get_metric
+
+    metric = get_metric(name, task)
+    rng = np.random.default_rng(3)
+    for trial in range(20):
+        n = int(rng.integers(10, 300))
+        if not k:
+            y = rng.normal(size=n)
+            out = y + rng.normal(size=n)
+        else:
+            y = np.r_[np.arange(k), rng.integers(0, k, n - k)]
+            out = rng.dirichlet(np.ones(k), n)
+            if name != "roc_auc" or k == 2:
+                out = np.round(out, 1) if trial % 2 else out  # ties; rows that sum to ~1
+                out[0] = 0.0
+                out[0, 1] = 1.0  # a confident mistake on row 0 (its class is 0)
+        assert metric.fast_loss(y, out) == pytest.approx(metric.loss(y, out), rel=1e-12, abs=1e-15)

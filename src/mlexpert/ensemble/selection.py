@@ -11,14 +11,15 @@ from ..evaluation.metrics import Metric
 from ..exceptions import NoModelTrainedError
 from ..search.searcher import KEEP_TOP
 from ..search.workspace import Workspace
-from .greedy import greedy_selection
+from .greedy import BAG_MAX_ROWS, bagged_selection, greedy_selection
 from .latency import LatencyModel
 
 
 def select_ensemble(results: list, ws: Workspace, metric: Metric, seed: int, deadline: float,
                     latency: LatencyModel | None = None,
                     cap_ms: float | None = None) -> tuple[list, dict, list[str]]:
-    """Greedy ensemble selection over the out-of-fold outputs of the best trials.
+    """Greedy ensemble selection over the out-of-fold outputs of the best trials, bagged
+    over bootstrap resamples of the rows on tables of up to ``BAG_MAX_ROWS`` rows.
 
     With ``cap_ms`` (and the ``latency`` measured for the candidates), only ensembles
     whose estimated single-row latency stays under the cap are built; if no single
@@ -36,8 +37,12 @@ def select_ensemble(results: list, ws: Workspace, metric: Metric, seed: int, dea
     if cap_ms is not None and latency is not None:
         candidates, allowed, notices = _under_cap(candidates, latency, cap_ms)
     mask = ws.folds.validated
-    weights_arr, _ = greedy_selection([r.oof[mask] for r in candidates], ws.y[mask], metric,
-                                      seed=seed, deadline=deadline, allowed=allowed)
+    outputs = [r.oof[mask] for r in candidates]
+    if allowed is None and len(mask) <= BAG_MAX_ROWS:  # a cap is checked per ensemble: no bags
+        weights_arr, _ = bagged_selection(outputs, ws.y[mask], metric, seed=seed, deadline=deadline)
+    else:
+        weights_arr, _ = greedy_selection(outputs, ws.y[mask], metric, seed=seed,
+                                          deadline=deadline, allowed=allowed)
     kept = [(r, float(w)) for r, w in zip(candidates, weights_arr) if w > 0]
     kept, pruned = prune_members(kept, ws.y[mask], mask, metric)
     blended = blend_oof(kept, {r.name: w for r, w in kept}, mask)
