@@ -3,7 +3,6 @@ single-row latency cap."""
 
 from __future__ import annotations
 
-import math
 import time
 
 from ..evaluation.leaderboard import combined_rows_per_s
@@ -63,7 +62,9 @@ PRUNE_TOLERANCE = 0.001  # relative loss a member must buy to stay (the benchmar
 
 def prune_members(kept: list, y, mask, metric: Metric,
                   tolerance: float | None = None) -> tuple[list, dict[str, float]]:
-    """Drop members whose out-of-fold contribution is below ``tolerance``, slowest first.
+    """Drop members whose out-of-fold contribution is below ``tolerance``, least weight
+    first (ties by name: the order never depends on measured timings, so the same seed
+    gives the same ensemble).
 
     Every member multiplies prediction time (by five when it keeps its fold models), and
     greedy selection adds members for gains far below the noise of a validation score.
@@ -77,7 +78,7 @@ def prune_members(kept: list, y, mask, metric: Metric,
     full = metric.loss(y, blend_oof(kept, {r.name: w for r, w in kept}, mask))
     allowance = tolerance * max(abs(full), 1e-12)
     pruned: dict[str, float] = {}
-    for r, _ in sorted(kept, key=_speed):  # slowest first
+    for r, _ in sorted(kept, key=lambda pair: (pair[1], pair[0].name)):
         if len(kept) == 1:
             break
         rest = [(m, w) for m, w in kept if m is not r]
@@ -88,11 +89,6 @@ def prune_members(kept: list, y, mask, metric: Metric,
             kept = rest
             pruned[r.name] = round((loss - full) / max(abs(full), 1e-12), 6)
     return kept, pruned
-
-
-def _speed(pair) -> float:
-    rows_per_s = pair[0].predict_rows_per_s
-    return rows_per_s if math.isfinite(rows_per_s) else math.inf
 
 
 def blend_oof(kept: list, weights: dict[str, float], mask):
