@@ -4,8 +4,10 @@ memory, until ensembling, refits or the review ask for them.
 A search keeps the fold models of its best trials as ensemble candidates; forests and
 k-NN store their training rows, so they can hold hundreds of MB that only the few trials
 picked for the ensemble will ever use again. Each fold model is pickled to its own file
-right after its trial and read back one at a time when asked for. The folder is removed
-by :meth:`ModelSpill.close`, or when the spill is garbage-collected or the process exits.
+as soon as it is fitted (:class:`FoldCollector`), so a trial holds at most one batch of
+parallel folds in memory, and read back one at a time when asked for. The folder is
+removed by :meth:`ModelSpill.close`, or when the spill is garbage-collected or the process
+exits.
 """
 
 from __future__ import annotations
@@ -60,23 +62,35 @@ class ModelSpill:
         if not self.enabled or not models or isinstance(models, SpilledModels):
             return models
         paths: list[str | None] = []
+        for i, model in enumerate(models):
+            path = self.write(trial_id, i, model) if model is not None else None
+            if model is not None and path is None:
+                self.discard(SpilledModels(paths))
+                return models
+            paths.append(path)
+        return SpilledModels(paths)
+
+    def write(self, trial_id: int, index: int, model) -> str | None:
+        """Pickle one fold model to its own file and return the path; None when spilling is
+        off or the write fails (nothing is left behind then). Freed memory goes back to the
+        system afterwards: pickling a large booster allocates several times its size."""
+        if not self.enabled:
+            return None
+        path = None
         try:
             if self.directory is None:
                 self.directory = tempfile.mkdtemp(prefix="mlexpert-trials-")
                 self._cleanup = weakref.finalize(self, shutil.rmtree, self.directory, True)
-            for i, model in enumerate(models):
-                if model is None:
-                    paths.append(None)
-                    continue
-                path = os.path.join(self.directory, f"trial{trial_id}-fold{i}.pkl")
-                with open(path, "wb") as fh:
-                    pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                paths.append(path)
+            path = os.path.join(self.directory, f"trial{trial_id}-fold{index}.pkl")
+            with open(path, "wb") as fh:
+                pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
-            self.discard(SpilledModels(paths))
-            return models
-        release_free_memory()
-        return SpilledModels(paths)
+            if path is not None:
+                self.discard(SpilledModels([path]))
+            return None
+        finally:
+            release_free_memory()
+        return path
 
     @staticmethod
     def discard(models) -> None:
@@ -89,11 +103,48 @@ class ModelSpill:
                     except OSError:
                         pass
 
+    def collector(self, trial_id: int, n_folds: int) -> FoldCollector:
+        return FoldCollector(self, trial_id, n_folds)
+
     def close(self) -> None:
         """Remove the folder and every model in it."""
         if self._cleanup is not None:
             self._cleanup()
         self.directory = None
+
+
+class FoldCollector:
+    """One trial's fold models, each written to disk as soon as it is fitted.
+
+    If a write fails, the models written so far are read back and the trial keeps its
+    models in memory (a full disk must not fail the search).
+    """
+
+    def __init__(self, spill: ModelSpill, trial_id: int, n_folds: int):
+        self.spill, self.trial_id = spill, trial_id
+        self.items: list = [None] * n_folds
+        self.on_disk = spill.enabled
+
+    def add(self, index: int, model) -> None:
+        if self.on_disk:
+            path = self.spill.write(self.trial_id, index, model)
+            if path is not None:
+                self.items[index] = path
+                return
+            written = self.items
+            self.items = [_load(p) for p in written]
+            self.spill.discard(SpilledModels(written))
+            self.on_disk = False
+        self.items[index] = model
+
+    def models(self) -> list | SpilledModels:
+        return SpilledModels(self.items) if self.on_disk else self.items
+
+    def discard(self) -> None:
+        """Delete what was written (a trial that failed or ran out of time)."""
+        if self.on_disk:
+            self.spill.discard(SpilledModels(self.items))
+        self.items = [None] * len(self.items)
 
 
 def _libc():

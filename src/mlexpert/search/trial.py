@@ -83,7 +83,8 @@ def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
     k = len(ws.folds)
     cells = ws.n_rows * max(ws.n_features, 1)
     lanes = fold_lanes(cells, n_threads, k)
-    predict_time, predicted, models, batch_times = 0.0, 0, [None] * k, []
+    infos: list[dict] = [{}] * k
+    models = ws.spill.collector(result.trial_id, k)  # each fold model goes to disk once fitted
 
     def fit_one(j, fold, fold_deadline, threads):
         ctx = FitContext(ws.task, ws.n_classes, threads, seed + j, fold_deadline)
@@ -91,6 +92,30 @@ def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
         t0 = time.monotonic()
         return model, family.predict(model, fold.X_valid, ws.task), time.monotonic() - t0
 
+    def keep(j, fold, model, out, seconds):
+        oof[fold.valid_index] = out
+        infos[j] = {**family.describe(model), "_rows": len(fold.valid_index), "_seconds": seconds}
+        models.add(j, model)
+
+    try:
+        batch_times = _fit_batches(family, ws, lanes, n_threads, deadline, hard_deadline, fit_one, keep)
+    except BaseException:
+        models.discard()
+        raise
+    result.models = models.models()
+    result.oof = oof
+    result.fold_seconds = float(np.mean(batch_times))
+    seconds = sum(i["_seconds"] for i in infos)
+    result.predict_rows_per_s = sum(i["_rows"] for i in infos) / max(seconds, 1e-9)
+    infos = [{key: v for key, v in i.items() if not key.startswith("_")} for i in infos]
+    if infos[0]:
+        result.info = {key: [i[key] for i in infos] for key in infos[0]}
+
+
+def _fit_batches(family, ws, lanes, n_threads, deadline, hard_deadline, fit_one, keep) -> list[float]:
+    """Fit the folds ``lanes`` at a time, each batch within its share of the time left; each
+    fitted fold goes to ``keep`` before the next batch starts. Returns the batches' wall times."""
+    k, batch_times = len(ws.folds), []
     with ThreadPoolExecutor(lanes) as pool:
         for first in range(0, k, lanes):
             if time.monotonic() >= hard_deadline:
@@ -107,18 +132,10 @@ def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
                 outs = list(pool.map(fit_one, batch, folds, [fold_deadline] * len(batch),
                                      [threads] * len(batch)))
             batch_times.append(time.monotonic() - now)
-            for j, fold, (model, out, seconds) in zip(batch, folds, outs):
-                oof[fold.valid_index] = out
-                models[j] = model
-                predict_time += seconds
-                predicted += len(fold.valid_index)
-    result.models = models
-    result.oof = oof
-    result.fold_seconds = float(np.mean(batch_times))
-    result.predict_rows_per_s = predicted / max(predict_time, 1e-9)
-    infos = [family.describe(m) for m in result.models]
-    if infos and infos[0]:
-        result.info = {key: [i[key] for i in infos] for key in infos[0]}
+            for j, fold, out in zip(batch, folds, outs):
+                keep(j, fold, *out)
+            del outs, out  # the fold models now live on disk only
+    return batch_times
 
 
 def fold_lanes(cells: int, n_threads: int, n_folds: int) -> int:
