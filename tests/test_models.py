@@ -176,3 +176,86 @@ def test_mlp_embeds_wide_tables_more_narrowly_and_loads_older_models():
     older = pickle.loads(pickle.dumps(model))  # new arrays: its network is built afresh
     del older["arch"]["periodic_dim"]  # as saved by an earlier release
     np.testing.assert_array_equal(family.predict(older, narrow, "binary"), before)
+
+
+def test_mlp_optimiser_matches_torch_adamw_with_lambdalr():
+    """The functional AdamW gives the same weights as torch.optim.AdamW + LambdaLR
+    (two parameter groups, warmup and decay of the learning rate, a skipped step)."""
+    torch = pytest.importorskip("torch")
+    from mlexpert.models._adamw import AdamW
+
+    def schedule(step):
+        return min((step + 1) / 3, 0.9 ** step)
+
+    def net():
+        torch.manual_seed(0)
+        return torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+
+    ours, ref = net(), net()
+    groups = [([p for p in ours.parameters() if p.ndim > 1], 0.01),
+              ([p for p in ours.parameters() if p.ndim <= 1], 0.0)]
+    opt = AdamW(torch, groups, lr=0.05, schedule=schedule)
+    ref_opt = torch.optim.AdamW(
+        [{"params": [p for p in ref.parameters() if p.ndim > 1], "weight_decay": 0.01},
+         {"params": [p for p in ref.parameters() if p.ndim <= 1], "weight_decay": 0.0}], lr=0.05)
+    sched = torch.optim.lr_scheduler.LambdaLR(ref_opt, schedule)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(12):
+        X, y = torch.randn(16, 6, generator=gen), torch.randint(0, 3, (16,), generator=gen)
+        for model, o in ((ours, opt), (ref, ref_opt)):
+            o.zero_grad()
+            torch.nn.functional.cross_entropy(model(X), y).backward()
+            o.step()
+        sched.step()
+    for a, b in zip(ours.parameters(), ref.parameters()):
+        assert torch.equal(a, b)
+    assert not all(torch.equal(a, b) for a, b in zip(ours.parameters(), net().parameters()))
+
+
+def test_mlp_fit_does_not_import_the_torch_compiler():
+    """Training a network, or scoring with a loaded one, must not pull in torch._dynamo
+    (+66 MB resident, 822 modules)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    code = (
+        "import sys, time\n"
+        "from mlexpert.models.registry import get_family\n"
+        "from mlexpert.models._base import FitContext\n"
+        "from mlexpert.testing import toy_problem\n"
+        "family = get_family('mlp')\n"
+        "Xtr, ytr, Xva, yva = toy_problem('multiclass', family.profile)\n"
+        "params = {**family.default_configs('multiclass', len(ytr), 10)[0], 'width': 32}\n"
+        "model = family.fit(Xtr, ytr, params, FitContext('multiclass', 3, 1, 0, time.monotonic() + 60), Xva, yva)\n"
+        "assert model['epochs'] >= 1, model\n"
+        "import pickle\n"
+        "assert family.predict(pickle.loads(pickle.dumps(model)), Xva, 'multiclass').shape == (len(yva), 3)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('torch._dynamo'))[:3])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+
+
+def test_xgboost_grows_at_most_max_trees_per_model(monkeypatch):
+    """Rounds x classes stay within MAX_TREES, with and without a validation set."""
+    import time
+
+    pytest.importorskip("xgboost")
+    from mlexpert.models import xgboost as xgb_family
+    from mlexpert.models._base import FitContext
+    from mlexpert.testing import toy_problem
+
+    monkeypatch.setattr(xgb_family, "MAX_TREES", 90)
+    family = get_family("xgboost")
+    Xtr, ytr, Xva, yva = toy_problem("multiclass", family.profile)
+    ctx = FitContext("multiclass", 3, 1, 0, time.monotonic() + 60)
+    params = {"eta": 0.001, "max_depth": 3}  # far from converged after 30 rounds
+    model = family.fit(Xtr, ytr, params, ctx, Xva, yva)
+    assert model.num_boosted_rounds() == 30
+    refit = family.fit(Xtr, ytr, {**params, "n_estimators": 500}, ctx)
+    assert refit.num_boosted_rounds() == 30
+    binary = family.fit(*toy_problem("binary", family.profile)[:2], {**params, "n_estimators": 500},
+                        FitContext("binary", 2, 1, 0, time.monotonic() + 60))
+    assert binary.num_boosted_rounds() == 90

@@ -13,6 +13,7 @@ import weakref
 import numpy as np
 
 from ..utils._optional import import_optional
+from ._adamw import AdamW
 from ._base import FitContext, ModelFamily, as_probabilities, deadline_reached, scaled_count
 from .registry import register
 
@@ -112,7 +113,7 @@ def _loaded_network(torch, model: dict):
     if hit is not None and hit[0]() is anchor:
         return hit[1]
     with torch.device("meta"):  # no random init (and no use of the global generator)
-        net = _network(torch, model["arch"])
+        net = _network(torch, model["arch"], init=False)
     net = net.to_empty(device="cpu")  # own storage: the cache must not keep ``anchor`` alive
     net.load_state_dict({k: torch.from_numpy(v) for k, v in model["state"].items()})
     net.eval()
@@ -161,7 +162,7 @@ def _train(torch, X, y, params, ctx: FitContext, X_val, y_val):
     batch = min(int(params.get("batch_size") or auto_batch_size(n)), max(16, n // 4))
     epochs = (MAX_EPOCHS if val is not None
               else max(1, int(params.get("epochs", EPOCHS_WITHOUT_VALIDATION))))
-    opt, sched = _optimizer(torch, net, params, epochs * math.ceil(n / batch), math.ceil(n / batch))
+    opt = _optimizer(torch, net, params, epochs * math.ceil(n / batch), math.ceil(n / batch))
     rng = np.random.default_rng(ctx.seed)
     best_loss, best_state, best_epoch, stale, stopped_by = math.inf, None, 0, 0, "epochs"
     for epoch in range(1, epochs + 1):
@@ -171,10 +172,9 @@ def _train(torch, X, y, params, ctx: FitContext, X_val, y_val):
             idx = torch.from_numpy(order[start:start + batch])
             if len(idx) < 2 and arch["batchnorm"]:
                 continue
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             loss_fn(net(data[0][idx], data[1][idx]), labels[idx]).backward()
             opt.step()
-            sched.step()
             if b % CHECK_EVERY == CHECK_EVERY - 1 and deadline_reached(ctx):
                 stopped_by = "deadline"
                 break
@@ -199,25 +199,32 @@ def _train(torch, X, y, params, ctx: FitContext, X_val, y_val):
             "epochs": best_epoch if best_state is not None else epoch, "stopped_by": stopped_by}
 
 
-def _optimizer(torch, net, params, total: int, steps_per_epoch: int):
+def _optimizer(torch, net, params, total: int, steps_per_epoch: int) -> AdamW:
     """AdamW (no decay on biases and norms); linear warmup then cosine decay to zero."""
     decay = float(params.get("weight_decay", 1e-5))
-    opt = torch.optim.AdamW(
-        [{"params": [p for p in net.parameters() if p.ndim > 1], "weight_decay": decay},
-         {"params": [p for p in net.parameters() if p.ndim <= 1], "weight_decay": 0.0}],
-        lr=float(params.get("lr", 1e-3)))
     warmup = max(1, min(total // 20, 3 * steps_per_epoch))
 
     def factor(step: int) -> float:
         progress = min(1.0, max(0, step - warmup) / max(1, total - warmup))
         return min((step + 1) / warmup, 0.5 * (1 + math.cos(math.pi * progress)))
 
-    return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
+    return AdamW(torch, [([p for p in net.parameters() if p.ndim > 1], decay),
+                         ([p for p in net.parameters() if p.ndim <= 1], 0.0)],
+                 lr=float(params.get("lr", 1e-3)), schedule=factor)
 
 
-def _network(torch, arch: dict, generator=None):
-    """The MLP: [periodic numeric | raw numeric] + categorical embeddings -> blocks -> head."""
+def _network(torch, arch: dict, generator=None, init: bool = True):
+    """The MLP: [periodic numeric | raw numeric] + categorical embeddings -> blocks -> head.
+
+    ``init=False`` leaves the weights that a loaded model overwrites uninitialised: on the
+    meta device, random-normal initialisers import torch._dynamo (+66 MB resident).
+    """
     nn = torch.nn
+
+    def embedding(cardinality: int):
+        dim = embedding_dim(cardinality)
+        return (nn.Embedding(cardinality, dim) if init
+                else nn.Embedding(cardinality, dim, _weight=torch.empty(cardinality, dim)))
 
     class Dropout(nn.Dropout):
         """Dropout drawing its masks from ``generator`` instead of the global one."""
@@ -233,8 +240,10 @@ def _network(torch, arch: dict, generator=None):
 
         def __init__(self, d: int, dim: int, k: int = 16, sigma: float = 0.1):
             super().__init__()
-            self.freq = nn.Parameter(torch.randn(d, k) * sigma)
-            self.weight = nn.Parameter(torch.randn(d, 2 * k, dim) / math.sqrt(2 * k))
+            # (no arithmetic on the meta device: it imports torch._dynamo too)
+            self.freq = nn.Parameter(torch.randn(d, k) * sigma if init else torch.empty(d, k))
+            self.weight = nn.Parameter(torch.randn(d, 2 * k, dim) / math.sqrt(2 * k) if init
+                                       else torch.empty(d, 2 * k, dim))
             self.bias = nn.Parameter(torch.zeros(d, dim))
 
         def forward(self, x):
@@ -247,8 +256,7 @@ def _network(torch, arch: dict, generator=None):
             super().__init__()
             dim = arch.get("periodic_dim", PERIODIC_DIM)  # models saved before it was sized
             self.periodic = Periodic(arch["num"], dim) if arch["periodic"] and arch["num"] else None
-            self.embeddings = nn.ModuleList(nn.Embedding(c, embedding_dim(c))
-                                            for c in arch["cards"])
+            self.embeddings = nn.ModuleList(embedding(c) for c in arch["cards"])
             width_in = (arch["num"] * (dim if self.periodic is not None else 1)
                         + sum(embedding_dim(c) for c in arch["cards"]))
             layers = []
