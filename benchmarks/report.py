@@ -120,6 +120,40 @@ def normalised(row: dict[str, dict | None]) -> dict[str, float]:
             for f in row}
 
 
+def resources_vs(main: dict[str, dict], other: dict[str, dict], speedup: float = 3.0) -> dict:
+    """Issue #3's per-dataset resource targets of ``main`` against ``other``.
+
+    ``memory``: datasets where both ran, and those where main's peak RSS is at or below
+    other's (with the largest excess). ``throughput``: datasets where main scores at least
+    as well (a tie counts), and those among them where main predicts >= ``speedup`` x as
+    many rows per second.
+    """
+    both = sorted(ds for ds in main if ds in other and _ok(main[ds]) and _ok(other[ds]))
+    peaks = [(ds, main[ds].get("peak_rss_mb"), other[ds].get("peak_rss_mb")) for ds in both]
+    peaks = [(ds, a, b) for ds, a, b in peaks if a and b]
+    above = sorted(((a - b, ds, a, b) for ds, a, b in peaks if a > b), reverse=True)
+    as_good = [ds for ds in both if compare(main[ds], other[ds]) >= 0]
+    rates = [(ds, main[ds].get("predict_rows_per_s"), other[ds].get("predict_rows_per_s"))
+             for ds in as_good]
+    fast = [ds for ds, a, b in rates if a and b and a >= speedup * b]
+    return {"memory_compared": len(peaks), "memory_at_or_below": len(peaks) - len(above),
+            "memory_above": [(ds, a, b) for _, ds, a, b in above],
+            "as_good": len(as_good), "fast": len(fast), "speedup": speedup,
+            "slow": [ds for ds in as_good if ds not in fast]}
+
+
+def resource_lines(main_name: str, other_name: str, r: dict) -> list[str]:
+    worst = r["memory_above"][:3]
+    lines = [f"  - peak memory at or below {other_name}'s on **{r['memory_at_or_below']}/"
+             f"{r['memory_compared']}** datasets" + (
+                 "; largest excess: " + ", ".join(f"{ds} {a:,.0f} vs {b:,.0f} MB" for ds, a, b in worst)
+                 if worst else "") + ".",
+             f"  - where {main_name} scores at least as well ({r['as_good']} datasets), it predicts "
+             f">= {r['speedup']:g}x as many rows/s on **{r['fast']}/{r['as_good']}**" + (
+                 f" (not on: {', '.join(r['slow'])})" if r["slow"] else "") + "."]
+    return lines
+
+
 # ---------------------------------------------------------------- formatting
 
 def fmt_value(v) -> str:
@@ -175,8 +209,11 @@ def _short(text, n=140) -> str:
 
 # ---------------------------------------------------------------- one budget
 
+RESOURCE_ANCHORS = ("autogluon_best", "autogluon_medium")  # issue #3's memory/speed targets
+
+
 def budget_block(label: str, by_framework: dict[str, dict[str, dict]], main: str,
-                 reference: str) -> str:
+                 reference: str, resource_anchors=RESOURCE_ANCHORS) -> str:
     frameworks = sorted(by_framework, key=lambda f: (f != main, f != reference, f))
     others = [f for f in frameworks if f != main]
     datasets = sorted({d for cells in by_framework.values() for d in cells})
@@ -274,7 +311,11 @@ def budget_block(label: str, by_framework: dict[str, dict[str, dict]], main: str
             w, t, l = (sum(r > 0 for r in results), sum(r == 0 for r in results),
                        sum(r < 0 for r in results))
             lines.append(f"- **{main} vs {other}**: {w} wins / {t} ties / {l} losses "
-                         f"over {len(both)} datasets (tie = within 0.1% relative).")
+                         f"over {len(both)} datasets (tie = within 0.1% relative); "
+                         f"wins + half the ties: {100 * (w + t / 2) / max(len(both), 1):.0f}%.")
+            if other in resource_anchors:
+                lines += resource_lines(main, other, resources_vs(by_framework[main],
+                                                                  by_framework[other]))
             if other == reference and both:
                 lines.append(f"- {main} beats the {reference} on **{w}/{len(both)} = "
                              f"{100 * w / len(both):.0f}%** of datasets.")
