@@ -7,7 +7,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pytest
 from sklearn.linear_model import Ridge
 
 import mlexpert
@@ -50,20 +49,20 @@ def test_disabled_or_failing_spill_keeps_models_in_memory(tmp_path, monkeypatch)
 def test_fit_spills_trials_and_removes_the_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     seen = []
-    original = ModelSpill.store
+    original = ModelSpill.write
 
-    def store(self, trial_id, models):
-        out = original(self, trial_id, models)
-        seen.append((type(out).__name__, self.directory))
+    def write(self, trial_id, index, model):
+        out = original(self, trial_id, index, model)
+        seen.append((out is not None, self.directory))
         return out
 
-    monkeypatch.setattr(ModelSpill, "store", store)
+    monkeypatch.setattr(ModelSpill, "write", write)
     df = pd.read_csv(EXAMPLE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = mlexpert.fit(df, target="churned", time_limit=20, max_trials=4,
                               families=("lightgbm", "random_forest"), review=False)
-    assert seen and all(kind == "SpilledModels" for kind, _ in seen)
+    assert seen and all(written for written, _ in seen)
     assert not any(p.name.startswith("mlexpert-trials-") for p in tmp_path.iterdir())
     members = result.pipeline.members
     assert all(isinstance(m.models, list) for m in members)  # the model holds real objects

@@ -89,9 +89,7 @@ class Search:
         result = run_trial(trial_id, family, params, stage, self.ws, self.metric,
                            n_threads=self.n_threads, seed=self.seed + trial_id,
                            deadline=trial_deadline, hard_deadline=end)
-        if result.status == "ok":
-            result.models = self.ws.spill.store(trial_id, result.models)
-        self.results.append(result)
+        self.results.append(result)  # (its fold models went to disk as they were fitted)
         self._prune()
         if self.on_event:
             self.on_event(SearchEvent(stage, result, len(self.results), self.best, self.seconds_left()))

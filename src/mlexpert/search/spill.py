@@ -61,14 +61,11 @@ class ModelSpill:
         when spilling is off or fails (a full disk must not fail the search)."""
         if not self.enabled or not models or isinstance(models, SpilledModels):
             return models
-        paths: list[str | None] = []
+        collector = self.collector(trial_id, len(models))
         for i, model in enumerate(models):
-            path = self.write(trial_id, i, model) if model is not None else None
-            if model is not None and path is None:
-                self.discard(SpilledModels(paths))
-                return models
-            paths.append(path)
-        return SpilledModels(paths)
+            if model is not None:
+                collector.add(i, model)
+        return collector.models() if collector.on_disk else models
 
     def write(self, trial_id: int, index: int, model) -> str | None:
         """Pickle one fold model to its own file and return the path; None when spilling is
