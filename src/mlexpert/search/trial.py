@@ -84,6 +84,7 @@ def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
     cells = ws.n_rows * max(ws.n_features, 1)
     lanes = fold_lanes(cells, n_threads, k)
     infos: list[dict] = [{}] * k
+    predicted = [0, 0.0]  # validation rows scored, seconds spent scoring them
     models = ws.spill.collector(result.trial_id, k)  # each fold model goes to disk once fitted
 
     def fit_one(j, fold, fold_deadline, threads):
@@ -94,7 +95,9 @@ def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
 
     def keep(j, fold, model, out, seconds):
         oof[fold.valid_index] = out
-        infos[j] = {**family.describe(model), "_rows": len(fold.valid_index), "_seconds": seconds}
+        infos[j] = family.describe(model)
+        predicted[0] += len(fold.valid_index)
+        predicted[1] += seconds
         models.add(j, model)
 
     try:
@@ -105,9 +108,7 @@ def _fit_folds(result, family, ws, n_threads, seed, deadline, hard_deadline):
     result.models = models.models()
     result.oof = oof
     result.fold_seconds = float(np.mean(batch_times))
-    seconds = sum(i["_seconds"] for i in infos)
-    result.predict_rows_per_s = sum(i["_rows"] for i in infos) / max(seconds, 1e-9)
-    infos = [{key: v for key, v in i.items() if not key.startswith("_")} for i in infos]
+    result.predict_rows_per_s = predicted[0] / max(predicted[1], 1e-9)
     if infos[0]:
         result.info = {key: [i[key] for i in infos] for key in infos[0]}
 
